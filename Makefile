@@ -1,0 +1,41 @@
+# The MAD book: two commands do everything on a fresh machine.
+#   make test   install, then ruff + unit tests + the nbval smoke run of every notebook (MAD_SCALE=smoke)
+#   make book   install, then build the HTML book at book scale from a fresh _build, then print the claims scorecard
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+export PYTHONHASHSEED ?= 0
+
+.PHONY: install test lint book claims bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+lint: install
+	$(PY) -m ruff format --check mad tests benchmarks notebooks
+	$(PY) -m ruff check mad tests benchmarks notebooks
+
+test: lint
+	MAD_SCALE=smoke $(PY) -m pytest -q
+
+book: install
+	rm -rf _build
+	MAD_SCALE=$${MAD_SCALE:-book} $(PY) -m jupyter_book build . -W -n --keep-going
+	$(PY) -m mad claims _build
+
+claims: install
+	$(PY) -m mad claims _build
+
+bench: install
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache

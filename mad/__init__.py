@@ -1,0 +1,35 @@
+"""mad: a small package to reproduce *Self-Consuming Generative Models Go MAD*.
+
+Alemohammad, Casco-Rodriguez, Luzi, Humayun, Babaei, LeJeune, Siahkoohi and Baraniuk,
+ICLR 2024 (arXiv:2307.01850). Modules:
+
+* :mod:`mad.config`: the ``MAD_SCALE`` / ``MAD_SEED`` switches.
+* :mod:`mad.seeding`: every random draw from ``(seed, generation, role)``.
+* :mod:`mad.data`: reference distributions and finite pools of real data.
+* :mod:`mad.models`: the model protocol and the model families.
+* :mod:`mad.loops`: loop schedules as data and the one loop runner.
+* :mod:`mad.metrics`: distances and sample-based scores.
+* :mod:`mad.theory`: closed forms overlaid on the simulations.
+* :mod:`mad.plotting`: the book's theme and standard figures.
+* :mod:`mad.claims`: the paper's claims as verdicts computed from a run.
+"""
+
+from mad.config import base_seed, by_scale, scale, seeds
+from mad.loops import Schedule, fresh_data, fresh_data_pool, fully_synthetic, iterate_loop, run_loop, run_sweep, synthetic_augmentation
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Schedule",
+    "base_seed",
+    "by_scale",
+    "fresh_data",
+    "fresh_data_pool",
+    "fully_synthetic",
+    "iterate_loop",
+    "run_loop",
+    "run_sweep",
+    "scale",
+    "seeds",
+    "synthetic_augmentation",
+]

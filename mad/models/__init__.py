@@ -1,0 +1,29 @@
+"""Model families. Every one follows :class:`mad.models.base.GenerativeModel`.
+
+Use :func:`make_model` to build one by name; the registry imports a family only when asked,
+so the torch models cost nothing to a Gaussian chapter.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from mad.models.base import GenerativeModel, balanced_labels
+from mad.models.gaussian import GaussianModel
+
+#: name -> "module:Class"; a family is imported on first use
+REGISTRY: dict[str, str] = {
+    "gaussian": "mad.models.gaussian:GaussianModel",
+}
+
+
+def make_model(name: str, **params: Any) -> GenerativeModel:
+    """An unfitted model of family ``name`` (see :data:`REGISTRY`) with constructor ``params``."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(sorted(REGISTRY))}")
+    module, cls = REGISTRY[name].split(":")
+    return getattr(importlib.import_module(module), cls)(**params)
+
+
+__all__ = ["REGISTRY", "GaussianModel", "GenerativeModel", "balanced_labels", "make_model"]
