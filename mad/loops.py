@@ -223,6 +223,7 @@ def iterate_loop(
     source: Source | FinitePool,
     generations: int,
     seed: int = 0,
+    first_model: GenerativeModel | None = None,
 ) -> Iterator[Generation]:
     """Run ``generations`` generations of ``schedule``; yield each :class:`Generation` as it is trained.
 
@@ -230,6 +231,11 @@ def iterate_loop(
     with ``random_state`` (if the model has one) derived from ``(seed, t, "fit")``.
     Real data comes from ``source.stream(rng(seed, 0, "real"))``; synthetic draws of G_s for
     generation t use ``rng(seed, t, "synth")``.
+
+    ``first_model`` (optional) is a G_1 already trained by this runner for the same ``seed``,
+    prototype, source and ``n_init`` (see :func:`first_generation`); it is used instead of
+    training G_1 again, so runs that differ only after generation 1 (other λ, other loops) can
+    share it. The result is identical to a run that trains its own G_1.
     """
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a mad.loops.Schedule; got {type(schedule).__name__}")
@@ -248,6 +254,8 @@ def iterate_loop(
         return Part(np.asarray(X, dtype=float), y if keep_y else None, np.zeros(n, dtype=int), np.asarray(ids))
 
     first_real = take_real(schedule.n_init)
+    if first_model is not None:
+        _check_first_model(first_model, model, seed)
     recent: deque[GenerativeModel] = deque(maxlen=schedule.k)
     pool: list[Part] = []
     for t in range(1, generations + 1):
@@ -266,9 +274,7 @@ def iterate_loop(
                 counts = draw.multinomial(schedule.n_synth, np.full(len(recent), 1.0 / len(recent)))
                 first_t = t - len(recent)
                 synth = [
-                    _synthetic(m, int(c), schedule.lam, first_t + i, draw, keep_y)
-                    for i, (m, c) in enumerate(zip(recent, counts))
-                    if c > 0
+                    _synthetic(m, int(c), schedule.lam, first_t + i, draw, keep_y) for i, (m, c) in enumerate(zip(recent, counts)) if c > 0
                 ]
             else:
                 new = _synthetic(recent[-1], schedule.n_synth, schedule.lam, t - 1, draw, keep_y) if schedule.n_synth else None
@@ -278,12 +284,29 @@ def iterate_loop(
                 else:
                     synth = [new] if new is not None else []
             train = Part.concat(([real] if real is not None else []) + synth)
-        fitted = _fresh_model(model, seed, t)
-        start = time.perf_counter()
-        fitted.fit(train.X, train.y)
-        elapsed = time.perf_counter() - start
+        if t == 1 and first_model is not None:
+            fitted, elapsed = first_model, 0.0
+        else:
+            fitted = _fresh_model(model, seed, t)
+            start = time.perf_counter()
+            fitted.fit(train.X, train.y)
+            elapsed = time.perf_counter() - start
         recent.append(fitted)
         yield Generation(t, fitted, train, schedule, seed, fit_seconds=elapsed)
+
+
+def _check_first_model(first: GenerativeModel, prototype: GenerativeModel, seed: int) -> None:
+    expected = _fresh_model(prototype, seed, 1)
+    if type(first) is not type(expected) or repr(sorted(first.get_params().items())) != repr(sorted(expected.get_params().items())):
+        raise ValueError("first_model was not trained as this run's G_1: build it with first_generation(schedule, model, source, seed)")
+    if not getattr(first, "fitted_", False):
+        raise ValueError("first_model must be fitted: build it with first_generation(schedule, model, source, seed)")
+
+
+def first_generation(schedule: Schedule, model: GenerativeModel, source: Source | FinitePool, seed: int = 0) -> GenerativeModel:
+    """G_1 of a run, trained exactly as :func:`iterate_loop` would (on ``n_init`` real samples),
+    to pass as ``first_model`` to every run with the same seed, prototype, source and ``n_init``."""
+    return next(iterate_loop(schedule, model, source, 1, seed)).model
 
 
 Metric = Callable[[Generation], "float | Mapping[str, float]"]
@@ -298,17 +321,19 @@ def run_loop(
     seed: int = 0,
     tags: Mapping[str, Any] | None = None,
     progress: bool = False,
+    first_model: GenerativeModel | None = None,
 ) -> pd.DataFrame:
     """Run a loop and return a tidy table: one row per (generation, metric).
 
     Each metric is called with the :class:`Generation` and returns a float, or a mapping of
     names to floats (for metrics computed together, such as precision and recall).
     Columns: ``loop, lam, seed, generation, metric, value, n_real, n_synth`` plus ``tags``.
+    ``first_model`` shares an already trained G_1 (see :func:`iterate_loop`).
     """
     if not metrics:
         raise ValueError("metrics must name at least one metric to record")
     rows: list[dict[str, Any]] = []
-    iterator = iterate_loop(schedule, model, source, generations, seed)
+    iterator = iterate_loop(schedule, model, source, generations, seed, first_model=first_model)
     if progress:
         from tqdm.auto import tqdm
 
@@ -340,12 +365,24 @@ def _run_task(task: Mapping[str, Any]) -> pd.DataFrame:
     return run_loop(**task)
 
 
-def run_sweep(tasks: Sequence[Mapping[str, Any]], executor: Executor | None = None, max_workers: int | None = None, progress: bool = True) -> pd.DataFrame:
+#: tasks of the running sweep, inherited by forked workers so they need no pickling (lambdas work)
+_FORKED_TASKS: list[Mapping[str, Any]] = []
+
+
+def _run_forked(index: int) -> pd.DataFrame:
+    return run_loop(**_FORKED_TASKS[index])
+
+
+def run_sweep(
+    tasks: Sequence[Mapping[str, Any]], executor: Executor | None = None, max_workers: int | None = None, progress: bool = True
+) -> pd.DataFrame:
     """Run independent :func:`run_loop` calls (each a dict of its keyword arguments) and concatenate.
 
-    By default a process pool with one thread per worker runs them (``max_workers`` defaults to
-    the CPU count); any :class:`concurrent.futures.Executor` (threads, Dask, ...) can be passed
-    instead. Results keep the order of ``tasks``. ``max_workers=1`` runs in this process.
+    By default a forked process pool with one thread per worker runs them (``max_workers``
+    defaults to the CPU count); the workers inherit the tasks, so metrics may be lambdas or
+    closures defined in a notebook. Any :class:`concurrent.futures.Executor` (threads, Dask, ...)
+    can be passed instead; it receives the task dicts, which must then be picklable. Results keep
+    the order of ``tasks``. ``max_workers=1`` runs in this process.
     """
     import os
 
@@ -365,9 +402,14 @@ def run_sweep(tasks: Sequence[Mapping[str, Any]], executor: Executor | None = No
 
         executor = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"), initializer=_limit_threads)
     try:
-        futures = [executor.submit(_run_task, t) for t in tasks]
+        if own:
+            _FORKED_TASKS[:] = tasks
+            futures = [executor.submit(_run_forked, i) for i in range(len(tasks))]
+        else:
+            futures = [executor.submit(_run_task, t) for t in tasks]
         frames = [f.result() for f in tqdm(futures, disable=not progress, desc="runs")]
     finally:
         if own:
             executor.shutdown()
+            _FORKED_TASKS.clear()
     return pd.concat(frames, ignore_index=True)
