@@ -335,7 +335,7 @@ def run_loop(
     rows: list[dict[str, Any]] = []
     iterator = iterate_loop(schedule, model, source, generations, seed, first_model=first_model)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         iterator = tqdm(iterator, total=generations, desc=f"{schedule.loop} λ={schedule.lam:g} seed={seed}", leave=False)
     base = {"loop": schedule.label or schedule.loop, "lam": schedule.lam, "seed": seed, **(tags or {})}
@@ -386,7 +386,7 @@ def run_sweep(
     """
     import os
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     tasks = list(tasks)
     if not tasks:
