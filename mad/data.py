@@ -101,7 +101,7 @@ class GaussianSource(Source):
 
 @dataclass
 class GridMixture(Source):
-    """Equal-weight mixture of ``side``² isotropic Gaussians on a square grid.
+    """Equal-weight mixture of ``side * side`` isotropic Gaussians on a square grid.
 
     The default is the 25-mode benchmark of Che et al. (2020): means on {-2,-1,0,1,2}² ×
     ``spacing``, standard deviation ``std`` per coordinate.

@@ -1,7 +1,7 @@
 """Distances between Gaussians, and the Fréchet distance on features ("FID").
 
 The 2-Wasserstein distance between N(m1, S1) and N(m2, S2) has the closed form
-(Dowson & Landau 1982; Givens & Shortt 1984)
+(Dowson & Landau 1982; Givens & Shortt 1984)::
 
     W2² = |m1 - m2|² + tr(S1 + S2 - 2 (S2^{1/2} S1 S2^{1/2})^{1/2}).
 
@@ -64,7 +64,7 @@ def frechet_distance(X: np.ndarray, Y: np.ndarray) -> float:
 
 
 def mean_drift(mean: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray | float:
-    """Euclidean distance |μ - μ_ref| (default μ_ref = 0), batched over leading axes."""
+    """Euclidean distance ``|μ - μ_ref|`` (default μ_ref = 0), batched over leading axes."""
     mean = np.asarray(mean, dtype=np.float64)
     ref = np.zeros(mean.shape[-1]) if reference is None else np.asarray(reference, dtype=np.float64)
     value = np.linalg.norm(mean - ref, axis=-1)
