@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-import pandas as pd
+import textwrap
 
 from mad.claims import FAILED, PAPER_CLAIMS, collect, scorecard
 
@@ -35,8 +34,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no claim verdicts found under {args.build_dir}: was the book built (make book)?", file=sys.stderr)
         return 2
     table = scorecard(verdicts)
-    with pd.option_context("display.max_colwidth", 90, "display.width", 200):
-        print(table.to_string(index=False))
+    print(f"Claims scorecard of {args.build_dir} (claims of Alemohammad et al. 2024, numbered as in the book)\n")
+    for row in table.itertuples(index=False):
+        where = f"{row.chapter}" + (f" / {row.part}" if row.part else "")
+        run = f" [scale {row.scale}, seed {row.seed}]" if row.scale else ""
+        print(f"claim {row.claim:>2}  {row.status:<28} {where}{run}")
+        if row.evidence:
+            print(textwrap.fill(row.evidence, width=110, initial_indent=" " * 10, subsequent_indent=" " * 10))
     counts = table["status"].value_counts()
     print("\n" + ", ".join(f"{n} {status}" for status, n in counts.items()))
     return 1 if (table["status"] == FAILED).any() else 0
