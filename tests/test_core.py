@@ -223,3 +223,31 @@ def test_digits_pool_and_missing_fashion_mnist(tmp_path, monkeypatch):
         load_fashion_mnist(data_dir=tmp_path)
     with pytest.raises(ValueError, match="split must be 'train' or 'test'"):
         load_fashion_mnist("valid")
+
+
+# --- model registry and plotting -----------------------------------------------------------------
+def test_every_registered_model_follows_the_protocol():
+    from sklearn.base import clone
+
+    from mad.models import REGISTRY
+    from mad.models.base import GenerativeModel
+
+    for name in REGISTRY:
+        model = make_model(name)
+        assert isinstance(model, GenerativeModel), name
+        assert model.lam_rule, f"{name} must document how it realises λ (lam_rule)"
+        assert type(clone(model)) is type(model)
+        with pytest.raises(NotFittedError):
+            model.sample(2)
+
+
+def test_metric_plot_refuses_unknown_metrics():
+    import pandas as pd
+
+    from mad.plotting import metric_vs_generation
+
+    df = pd.DataFrame({"generation": [1, 2], "metric": ["fid", "fid"], "value": [1.0, 2.0], "seed": [0, 0], "lam": [1.0, 1.0]})
+    fig = metric_vs_generation(df, ["fid"])
+    assert fig.axes[0].get_xlabel() == "generation t"
+    with pytest.raises(ValueError, match=r"metrics not in results: \['recall'\]"):
+        metric_vs_generation(df, ["recall"])

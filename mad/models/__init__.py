@@ -15,6 +15,10 @@ from mad.models.gaussian import GaussianModel
 #: name -> "module:Class"; a family is imported on first use
 REGISTRY: dict[str, str] = {
     "gaussian": "mad.models.gaussian:GaussianModel",
+    "gmm": "mad.models.gmm:GaussianMixtureModel",
+    "flow": "mad.models.flow:RealNVPFlow",
+    "ddpm": "mad.models.ddpm:ConditionalDDPM",
+    "wgan": "mad.models.wgan:WGANGP",
 }
 
 
