@@ -26,11 +26,20 @@ def timed(fn, repeat: int = 3) -> float:
 def main() -> None:
     metrics = {"w2": lambda g: gaussian_w2_squared(g.model.mean_, g.model.cov_)}
     cases = [
-        ("runner: Gaussian d=2, n=100, 500 generations", lambda: mad.run_loop(mad.fully_synthetic(100), GaussianModel(), GaussianSource(d=2), 500, metrics)),
-        ("runner: Gaussian d=100, n=1000, 20 generations", lambda: mad.run_loop(mad.fully_synthetic(1000), GaussianModel(), GaussianSource(d=100), 20, metrics)),
+        (
+            "runner: Gaussian d=2, n=100, 500 generations",
+            lambda: mad.run_loop(mad.fully_synthetic(100), GaussianModel(), GaussianSource(d=2), 500, metrics),
+        ),
+        (
+            "runner: Gaussian d=100, n=1000, 20 generations",
+            lambda: mad.run_loop(mad.fully_synthetic(1000), GaussianModel(), GaussianSource(d=100), 20, metrics),
+        ),
         ("chains: d=2, n_s=100, 1000 chains x 500 generations", lambda: simulate_chains(mad.fully_synthetic(100), 2, 500, 1000)),
         ("chains: d=100, n_s=1000, 16 chains x 200 generations", lambda: simulate_chains(mad.fully_synthetic(1000), 100, 200, 16)),
-        ("chains: d=100 fresh n_r=100 n_s=900, 100 chains x 50 generations", lambda: simulate_chains(mad.fresh_data(100, 900), 100, 50, 100)),
+        (
+            "chains: d=100 fresh n_r=100 n_s=900, 100 chains x 50 generations",
+            lambda: simulate_chains(mad.fresh_data(100, 900), 100, 50, 100),
+        ),
     ]
     print(f"{'case':<70} {'best of 3 (s)':>14}")
     for name, fn in cases:

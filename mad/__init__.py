@@ -10,6 +10,8 @@ ICLR 2024 (arXiv:2307.01850). Modules:
 * :mod:`mad.loops`: loop schedules as data and the one loop runner.
 * :mod:`mad.metrics`: distances and sample-based scores.
 * :mod:`mad.theory`: closed forms overlaid on the simulations.
+* :mod:`mad.gaussian_chains`: many Gaussian loops at once, exactly, from sufficient statistics.
+* :mod:`mad.effective_size`: the effective sample size n_e of the fresh data loop.
 * :mod:`mad.plotting`: the book's theme and standard figures.
 * :mod:`mad.claims`: the paper's claims as verdicts computed from a run.
 """

@@ -11,14 +11,24 @@ one or several models) pools exactly:
     n = Σ_j n_j,   x̄ = Σ_j n_j x̄_j / n,   S = Σ_j S_j + Σ_j n_j (x̄_j - x̄)(x̄_j - x̄)ᵀ,
 
 and the fitted model is N(x̄, S / (n - 1)). So one generation of any :class:`~mad.loops.Schedule`
-costs O(d³) per chain instead of O(n d²), and is *the same random process* as
-:func:`mad.loops.iterate_loop` with :class:`~mad.models.gaussian.GaussianModel` (equal in
-distribution, not draw by draw). Wishart draws use the Bartlett decomposition when
-n - 1 ≥ d and explicit Gaussian draws otherwise. Everything is batched over chains.
+costs O(d³) per chain instead of O(n d²) (its cost does not grow with n_r or n_s), and is
+*the same random process* as :func:`mad.loops.iterate_loop` with
+:class:`~mad.models.gaussian.GaussianModel` (equal in distribution, not draw by draw; the tests
+check this for every schedule kind). Wishart draws use the Bartlett decomposition
+S = R A Aᵀ Rᵀ, A lower triangular with A_ii² ~ χ²(n - i), A_ij ~ N(0, 1) (i > j), when n - 1 ≥ d,
+and explicit Gaussian draws otherwise. Everything is batched over chains.
+
+Two entry points:
+
+* :func:`simulate_chains`: per-generation summaries (W2² to P_r, trace, log det, mean drift)
+  of ``chains`` independent runs of any schedule, for the figures "distance vs generation";
+* :func:`stationary_w2_squared`: W2² to P_r = N(0, I) only in a window of generations after a
+  burn-in, the building block of the effective sample size (:mod:`mad.effective_size`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,12 +55,9 @@ class Stats:
         safe = np.maximum(n, 1)[:, None]
         mean = (self.n[:, None] * self.mean + other.n[:, None] * other.mean) / safe
         d1, d2 = self.mean - mean, other.mean - mean
-        scatter = (
-            self.scatter
-            + other.scatter
-            + self.n[:, None, None] * d1[:, :, None] * d1[:, None, :]
-            + other.n[:, None, None] * d2[:, :, None] * d2[:, None, :]
-        )
+        scatter = self.scatter + other.scatter
+        scatter += self.n[:, None, None] * (d1[:, :, None] * d1[:, None, :])
+        scatter += other.n[:, None, None] * (d2[:, :, None] * d2[:, None, :])
         return Stats(n, mean, scatter)
 
     def fit(self) -> tuple[np.ndarray, np.ndarray]:
@@ -68,108 +75,71 @@ def factor(cov: np.ndarray) -> np.ndarray:
         return psd_sqrt(cov)
 
 
-def draw_stats(n: np.ndarray | int, mean: np.ndarray, root: np.ndarray, random: np.random.Generator) -> Stats:
+_TRIL: dict[int, np.ndarray] = {}
+
+
+def _bartlett(dof: np.ndarray, d: int, random: np.random.Generator) -> np.ndarray:
+    """Bartlett factors A (c, d, d), lower triangular, with A Aᵀ ~ W_d(I, dof) for dof ≥ d."""
+    if d not in _TRIL:
+        i, j = np.tril_indices(d, -1)
+        _TRIL[d] = i * d + j
+    flat = _TRIL[d]
+    c = dof.size
+    a = np.zeros((c, d * d))
+    a[:, flat] = random.standard_normal((c, flat.size))
+    a = a.reshape(c, d, d)
+    a[:, np.arange(d), np.arange(d)] = np.sqrt(random.chisquare(dof[:, None] - np.arange(d)[None, :]))
+    return a
+
+
+def draw_stats(n: np.ndarray | int, mean: np.ndarray, root: np.ndarray | None, random: np.random.Generator) -> Stats:
     """Statistics of ``n`` i.i.d. draws of N(mean, R Rᵀ) per chain, without drawing the samples.
 
-    ``root`` is a factor R of the covariance (see :func:`factor`), shape (d, d) or (c, d, d);
-    ``n`` may differ between chains (an array of shape (c,)); chains with n = 0 get empty stats.
+    ``root`` is a factor R of the covariance (see :func:`factor`), shape (d, d) or (c, d, d), or
+    ``None`` for the identity; ``n`` may differ between chains (an array of shape (c,)); chains
+    with n = 0 get empty stats.
     """
     mean = np.asarray(mean, dtype=np.float64)
     c, d = mean.shape
     n = np.broadcast_to(np.asarray(n, dtype=np.int64), (c,)).copy()
-    root = np.broadcast_to(root, (c, d, d))
+    if root is not None:
+        root = np.broadcast_to(root, (c, d, d))
     z = random.standard_normal((c, d))
-    sample_mean = mean + np.einsum("cij,cj->ci", root, z) / np.sqrt(np.maximum(n, 1))[:, None]
+    if root is not None:
+        z = (root @ z[:, :, None])[:, :, 0]
+    sample_mean = mean + z / np.sqrt(np.maximum(n, 1))[:, None]
     sample_mean[n == 0] = 0.0
-    scatter = np.zeros((c, d, d))
     dof = n - 1
     big = dof >= d
+    if np.all(big):
+        a = _bartlett(dof, d, random)
+        ra = a if root is None else root @ a
+        return Stats(n, sample_mean, ra @ np.swapaxes(ra, -1, -2))
+    scatter = np.zeros((c, d, d))
     if np.any(big):
-        # Bartlett: A lower-triangular, A_ii ~ sqrt(chi2(k - i)), A_ij ~ N(0, 1) below the diagonal
         idx = np.flatnonzero(big)
-        a = np.tril(random.standard_normal((idx.size, d, d)), -1)
-        diag = np.sqrt(random.chisquare(dof[idx][:, None] - np.arange(d)[None, :]))
-        a[:, np.arange(d), np.arange(d)] = diag
-        ra = root[idx] @ a
+        a = _bartlett(dof[idx], d, random)
+        ra = a if root is None else root[idx] @ a
         scatter[idx] = ra @ np.swapaxes(ra, -1, -2)
     for k in np.unique(dof[(dof > 0) & ~big]):
         idx = np.flatnonzero(dof == k)
-        zk = random.standard_normal((idx.size, int(k), d)) @ root[idx]
+        zk = random.standard_normal((idx.size, int(k), d))
+        if root is not None:
+            zk = zk @ np.swapaxes(root[idx], -1, -2)
         scatter[idx] = np.swapaxes(zk, -1, -2) @ zk
     return Stats(n, sample_mean, scatter)
 
 
-@dataclass
-class GaussianChains:
-    """Per-generation summaries of ``chains`` independent runs (arrays of shape (generations, chains))."""
+def _generations(
+    schedule: Schedule, d: int, generations: int, chains: int, seed: int, mean0: np.ndarray, root0: np.ndarray | None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Yield ``(t, means (c, d), covariances (c, d, d))`` of G_1, ..., G_generations for every chain.
 
-    schedule: Schedule
-    d: int
-    seed: int
-    w2_squared: np.ndarray  # W2² between G_t and P_r
-    trace: np.ndarray  # tr Σ_t
-    log_det: np.ndarray  # log det Σ_t (-inf once singular)
-    mean_drift: np.ndarray  # |μ_t - μ_0|
-    means: np.ndarray  # (generations, chains, d)
-    covs: np.ndarray | None = None  # (generations, chains, d, d) when keep_covs=True
-
-    @property
-    def generations(self) -> np.ndarray:
-        return np.arange(1, self.trace.shape[0] + 1)
-
-    def to_frame(self, metrics: tuple[str, ...] = ("w2_squared", "trace", "mean_drift")) -> pd.DataFrame:
-        """Tidy table: loop, lam, seed, chain, generation, metric, value."""
-        frames = []
-        g, c = self.trace.shape
-        for name in metrics:
-            values = getattr(self, name)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "loop": self.schedule.label or self.schedule.loop,
-                        "lam": self.schedule.lam,
-                        "seed": self.seed,
-                        "chain": np.tile(np.arange(c), g),
-                        "generation": np.repeat(np.arange(1, g + 1), c),
-                        "metric": name,
-                        "value": values.reshape(-1),
-                    }
-                )
-            )
-        return pd.concat(frames, ignore_index=True)
-
-
-def simulate_chains(
-    schedule: Schedule,
-    d: int,
-    generations: int,
-    chains: int,
-    seed: int = 0,
-    mean0: np.ndarray | None = None,
-    cov0: np.ndarray | None = None,
-    keep_covs: bool = False,
-) -> GaussianChains:
-    """Run ``chains`` independent Gaussian loops of ``schedule`` for ``generations`` generations.
-
-    P_r = N(mean0, cov0), by default N(0, I_d). Draws for generation t come from
-    ``rng(seed, t, role)`` with roles ``"real"``, ``"synth"`` and ``"split"``.
+    Draws for generation t come from ``rng(seed, t, role)`` with roles ``"real"``, ``"synth"``
+    and ``"split"`` (the multinomial split of the synthetic part among the last K models).
     """
-    d = check_int("d", d, minimum=1)
-    generations = check_int("generations", generations, minimum=1)
-    chains = check_int("chains", chains, minimum=1)
-    mean0 = np.zeros(d) if mean0 is None else np.asarray(mean0, dtype=np.float64).reshape(d)
-    cov0 = np.eye(d) if cov0 is None else np.asarray(cov0, dtype=np.float64).reshape(d, d)
-    identity = np.allclose(cov0, np.eye(d))
     lam = schedule.lam
     m0 = np.broadcast_to(mean0, (chains, d))
-
-    out_w2 = np.empty((generations, chains))
-    out_tr = np.empty((generations, chains))
-    out_ld = np.empty((generations, chains))
-    out_mean = np.empty((generations, chains, d))
-    out_cov = np.empty((generations, chains, d, d)) if keep_covs else None
-
-    root0 = factor(cov0)
     first = draw_stats(schedule.n_init, m0, root0, rng(seed, 1, "real"))
     recent: list[tuple[np.ndarray, np.ndarray]] = []  # last K fitted (mean, factor of λ cov)
     pool: Stats | None = None
@@ -203,12 +173,121 @@ def simulate_chains(
             recent.append((mu, np.sqrt(lam) * factor(cov)))
             if len(recent) > schedule.k:
                 recent.pop(0)
+        yield t, mu, cov
+
+
+def _w2_squared_to_standard(mu: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """W2²(N(μ, Σ), N(0, I)) = |μ|² + Σ_i (√eig_i(Σ) - 1)², batched."""
+    eig = np.clip(np.linalg.eigvalsh(cov), 0.0, None)
+    return np.sum(mu**2, axis=-1) + np.sum((np.sqrt(eig) - 1.0) ** 2, axis=-1)
+
+
+@dataclass
+class GaussianChains:
+    """Per-generation summaries of ``chains`` independent runs (arrays of shape (generations, chains))."""
+
+    schedule: Schedule
+    d: int
+    seed: int
+    w2_squared: np.ndarray  # W2² between G_t and P_r
+    trace: np.ndarray  # tr Σ_t
+    log_det: np.ndarray  # log det Σ_t (-inf once singular)
+    mean_drift: np.ndarray  # |μ_t - μ_0|
+    means: np.ndarray  # (generations, chains, d)
+    covs: np.ndarray | None = None  # (generations, chains, d, d) when keep_covs=True
+
+    @property
+    def generations(self) -> np.ndarray:
+        return np.arange(1, self.trace.shape[0] + 1)
+
+    @property
+    def w2(self) -> np.ndarray:
+        """W2 (not squared) between G_t and P_r."""
+        return np.sqrt(self.w2_squared)
+
+    def to_frame(self, metrics: tuple[str, ...] = ("w2_squared", "trace", "mean_drift"), tags: dict | None = None) -> pd.DataFrame:
+        """Tidy table: loop, lam, seed, chain, generation, metric, value (plus ``tags`` columns)."""
+        frames = []
+        g, c = self.trace.shape
+        for name in metrics:
+            values = getattr(self, name)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "loop": self.schedule.label or self.schedule.loop,
+                        "lam": self.schedule.lam,
+                        "seed": self.seed,
+                        "chain": np.tile(np.arange(c), g),
+                        "generation": np.repeat(np.arange(1, g + 1), c),
+                        "metric": name,
+                        "value": values.reshape(-1),
+                        **(tags or {}),
+                    }
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
+
+
+def simulate_chains(
+    schedule: Schedule,
+    d: int,
+    generations: int,
+    chains: int,
+    seed: int = 0,
+    mean0: np.ndarray | None = None,
+    cov0: np.ndarray | None = None,
+    keep_covs: bool = False,
+) -> GaussianChains:
+    """Run ``chains`` independent Gaussian loops of ``schedule`` for ``generations`` generations.
+
+    P_r = N(mean0, cov0), by default N(0, I_d). Draws for generation t come from
+    ``rng(seed, t, role)`` with roles ``"real"``, ``"synth"`` and ``"split"``; chains are the
+    rows of each draw, so a run with more chains extends (does not reproduce) one with fewer.
+    """
+    d = check_int("d", d, minimum=1)
+    generations = check_int("generations", generations, minimum=1)
+    chains = check_int("chains", chains, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    mean0 = np.zeros(d) if mean0 is None else np.asarray(mean0, dtype=np.float64).reshape(d)
+    cov0 = np.eye(d) if cov0 is None else np.asarray(cov0, dtype=np.float64).reshape(d, d)
+    identity = np.allclose(cov0, np.eye(d))
+
+    out_w2 = np.empty((generations, chains))
+    out_tr = np.empty((generations, chains))
+    out_ld = np.empty((generations, chains))
+    out_mean = np.empty((generations, chains, d))
+    out_cov = np.empty((generations, chains, d, d)) if keep_covs else None
+    root0 = None if identity else factor(cov0)
+    for t, mu, cov in _generations(schedule, d, generations, chains, seed, mean0, root0):
         out_mean[t - 1] = mu
         out_tr[t - 1] = np.trace(cov, axis1=-2, axis2=-1)
         sign, logdet = np.linalg.slogdet(cov)
         out_ld[t - 1] = np.where(sign > 0, logdet, -np.inf)
-        out_w2[t - 1] = gaussian_w2_squared(mu, cov, mean0) if identity else gaussian_w2_squared(mu, cov, mean0, cov0)
+        if identity:
+            out_w2[t - 1] = _w2_squared_to_standard(mu - mean0, cov)
+        else:
+            out_w2[t - 1] = gaussian_w2_squared(mu, cov, mean0, cov0)
         if out_cov is not None:
             out_cov[t - 1] = cov
     drift = np.linalg.norm(out_mean - mean0, axis=-1)
     return GaussianChains(schedule, d, seed, out_w2, out_tr, out_ld, drift, out_mean, out_cov)
+
+
+def stationary_w2_squared(schedule: Schedule, d: int, chains: int, burn_in: int, window: int, seed: int = 0) -> np.ndarray:
+    """W2²(G_t, P_r) for t = burn_in + 1, ..., burn_in + window, shape (window, chains); P_r = N(0, I_d).
+
+    The same process as :func:`simulate_chains` (same draws for the same seed), but the distance
+    (an eigendecomposition per chain) is computed only inside the window, so a long burn-in is
+    cheap. Averaging over the window and the chains estimates the steady state
+    lim_t E W2²(G_t, P_r) of a fresh data loop (Alemohammad et al. 2024, Eq. 3).
+    """
+    d = check_int("d", d, minimum=1)
+    chains = check_int("chains", chains, minimum=1)
+    burn_in = check_int("burn_in", burn_in, minimum=0)
+    window = check_int("window", window, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    out = np.empty((window, chains))
+    for t, mu, cov in _generations(schedule, d, burn_in + window, chains, seed, np.zeros(d), None):
+        if t > burn_in:
+            out[t - burn_in - 1] = _w2_squared_to_standard(mu, cov)
+    return out

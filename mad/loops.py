@@ -118,6 +118,7 @@ def synthetic_augmentation(n_real: int, n_synth: int, lam: float = 1.0, accumula
     """A fixed real set of ``n_real`` samples (the one that trained G_1) in every generation, plus
     ``n_synth`` samples of G_{t-1} (``accumulate=False``) or the pool of all earlier synthetic sets,
     growing by ``n_synth`` per generation (``accumulate=True``, the paper's StyleGAN setting)."""
+    n_real = check_int("n_real (n_r)", n_real, minimum=2)
     return Schedule(
         "synthetic_augmentation",
         n_init=n_real,
@@ -131,6 +132,7 @@ def synthetic_augmentation(n_real: int, n_synth: int, lam: float = 1.0, accumula
 def fresh_data(n_real: int, n_synth: int, lam: float = 1.0, n_init: int | None = None, k: int = 1) -> Schedule:
     """G_1 on ``n_init`` (default ``n_real``) real samples; G_t on ``n_real`` fresh real samples plus
     ``n_synth`` synthetic ones, from G_{t-1} (``k=1``) or each from one of the last ``k`` models."""
+    n_real = check_int("n_real (n_r)", n_real, minimum=0)
     return Schedule(
         "fresh_data",
         n_init=n_real if n_init is None else n_init,

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import mad
+from mad import theory
 from mad.data import FinitePool, GaussianSource, PoolExhaustedError
 from mad.loops import Schedule, iterate_loop, run_loop, run_sweep
 from mad.metrics import gaussian_w2_squared
@@ -68,7 +69,7 @@ def test_runner_matches_theory_on_average():
         traces.append([np.trace(g.model.cov_) for g in gens])
     traces = np.array(traces)
     se = traces.std(0, ddof=1) / np.sqrt(len(traces))
-    assert np.all(np.abs(traces.mean(0) - mad.theory.expected_trace(np.arange(1, 5), lam, 2.0)) < 4 * se)
+    assert np.all(np.abs(traces.mean(0) - theory.expected_trace(np.arange(1, 5), lam, 2.0)) < 4 * se)
 
 
 def test_finite_pool_runs_dry_with_a_clear_error():
