@@ -17,7 +17,17 @@ ICLR 2024 (arXiv:2307.01850). Modules:
 """
 
 from mad.config import base_seed, by_scale, scale, seeds
-from mad.loops import Schedule, fresh_data, fresh_data_pool, fully_synthetic, iterate_loop, run_loop, run_sweep, synthetic_augmentation
+from mad.loops import (
+    Schedule,
+    first_generation,
+    fresh_data,
+    fresh_data_pool,
+    fully_synthetic,
+    iterate_loop,
+    run_loop,
+    run_sweep,
+    synthetic_augmentation,
+)
 
 __version__ = "0.1.0"
 
@@ -25,6 +35,7 @@ __all__ = [
     "Schedule",
     "base_seed",
     "by_scale",
+    "first_generation",
     "fresh_data",
     "fresh_data_pool",
     "fully_synthetic",

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 #: colours for λ values, darkest = most biased
 PALETTE = "viridis"
@@ -61,6 +62,7 @@ def metric_vs_generation(
             palette=PALETTE if hue == "lam" else "colorblind",
         )
         ax.set_xlabel("generation t")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(labels.get(name, name))
         if name in logy:
             ax.set_yscale("log")
