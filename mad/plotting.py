@@ -68,6 +68,9 @@ def metric_vs_generation(
             ax.set_yscale("log")
         if ax is not axes[-1] and ax.get_legend() is not None:
             ax.get_legend().remove()
+    if axes[-1].get_legend() is not None:
+        # outside the last panel, so that it never hides data
+        sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     if n_seeds > 1:
         fig.text(0.995, 0.005, f"line: mean of {n_seeds} seeds; band: range", ha="right", va="bottom", fontsize=8, color="0.4")
     fig.tight_layout()
