@@ -12,6 +12,8 @@ ICLR 2024 (arXiv:2307.01850). Modules:
 * :mod:`mad.theory`: closed forms overlaid on the simulations.
 * :mod:`mad.gaussian_chains`: many Gaussian loops at once, exactly, from sufficient statistics.
 * :mod:`mad.effective_size`: the effective sample size n_e of the fresh data loop.
+* :mod:`mad.features`: the digits feature space ("FID", precision, recall on classifier features).
+* :mod:`mad.spectra`: power spectra of image samples (the artifact measure).
 * :mod:`mad.plotting`: the book's theme and standard figures.
 * :mod:`mad.claims`: the paper's claims as verdicts computed from a run.
 """
