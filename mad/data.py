@@ -11,6 +11,7 @@ Sources
 * :class:`GridMixture`: the 25-mode 5x5 grid of Gaussians (Che et al. 2020; paper App. B.2).
 * :class:`Rosenbrock`: p(x1, x2) ∝ exp(-x1²/2 - (x2 - x1²)²) (paper App. B.4), sampled
   exactly as x1 ~ N(0, 1), x2 | x1 ~ N(x1², 1/2).
+* :class:`Resampled`: an infinite source drawing from the empirical distribution of a pool.
 * :func:`load_digits_pool`: scikit-learn's bundled 8x8 handwritten digits (1,797 images).
 * :func:`load_fashion_mnist`: Fashion-MNIST from Debian's ``dataset-fashion-mnist``.
 """
@@ -190,6 +191,26 @@ class _PoolStream(Stream):
         self.handed_out += n
         y = None if self.pool.y is None else self.pool.y[idx]
         return self.pool.X[idx], y, idx
+
+
+class Resampled(Source):
+    """An infinite source that draws from the empirical distribution of a finite pool.
+
+    Each ``take(n)`` draws ``n`` distinct rows of the pool uniformly at random, independently of
+    earlier takes (rows recur across takes, never within one). The fresh data loop uses it when
+    the pool is too small to hand out fresh, never-seen rows for every generation: "fresh" real
+    data is then an independent draw from the empirical P_r rather than unseen images.
+    """
+
+    def __init__(self, pool: FinitePool) -> None:
+        self.pool = pool
+        self.n_features = pool.n_features
+        self.n_classes = pool.n_classes
+
+    def sample_labelled(self, n: int, random_state: int | np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        n = check_int("n", n, minimum=0, maximum=len(self.pool))
+        idx = as_generator(random_state).choice(len(self.pool), size=n, replace=False)
+        return self.pool.X[idx], None if self.pool.y is None else self.pool.y[idx]
 
 
 def load_digits_pool(scale_to: tuple[float, float] = (0.0, 1.0)) -> FinitePool:

@@ -30,8 +30,8 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from mad import config
-from mad.data import FinitePool, Source, load_digits_pool
-from mad.seeding import as_generator, derive_seed, rng
+from mad.data import FinitePool, load_digits_pool
+from mad.seeding import derive_seed, rng
 from mad.validation import check_int, check_samples
 
 #: size of the held-out evaluation reference set of the digits split (of 1,797 images)
@@ -72,26 +72,6 @@ def digits_split(seed: int | None = None) -> DigitsSplit:
     pool = load_digits_pool()
     train, test = _stratified_split(pool.y, N_EVAL, rng(seed, 0, "digits-split"))
     return DigitsSplit(FinitePool(pool.X[train], pool.y[train], name="digits-train"), pool.X[test], pool.y[test])
-
-
-class Resampled(Source):
-    """An infinite source that draws from the empirical distribution of a finite pool.
-
-    Each ``take(n)`` draws ``n`` distinct rows of the pool uniformly at random, independently of
-    earlier takes (rows recur across takes, never within one). The fresh data loop uses it when
-    the pool is too small to hand out fresh, never-seen rows for every generation: "fresh" real
-    data is then an independent draw from the empirical P_r rather than unseen images.
-    """
-
-    def __init__(self, pool: FinitePool) -> None:
-        self.pool = pool
-        self.n_features = pool.n_features
-        self.n_classes = pool.n_classes
-
-    def sample_labelled(self, n: int, random_state: int | np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-        n = check_int("n", n, minimum=0, maximum=len(self.pool))
-        idx = as_generator(random_state).choice(len(self.pool), size=n, replace=False)
-        return self.pool.X[idx], None if self.pool.y is None else self.pool.y[idx]
 
 
 def _mlp(n_in: int, hidden: tuple[int, ...], n_out: int):
@@ -327,27 +307,16 @@ def load_archived(archive: str, loop: str, n_init: int, lam: float, seed: int, t
         return {name: data[name] for name in data.files}
 
 
-def tsne_embedding(features: list[np.ndarray], random_state: int = 0, perplexity: float = 30.0) -> list[np.ndarray]:
-    """One joint 2-D t-SNE (van der Maaten & Hinton 2008) of several feature sets; returns one array per set."""
-    from sklearn.manifold import TSNE
-
-    sizes = [len(f) for f in features]
-    emb = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=random_state).fit_transform(np.concatenate(features))
-    return np.split(emb, np.cumsum(sizes)[:-1])
-
-
 __all__ = [
     "N_EVAL",
     "N_TRAIN",
     "DigitsFeatureSpace",
     "DigitsSplit",
     "ImageMetrics",
-    "Resampled",
     "archive_key",
     "digits_feature_space",
     "digits_split",
     "image_metrics",
     "load_archived",
-    "tsne_embedding",
     "within_class_variance",
 ]

@@ -92,3 +92,12 @@ def sample_grid(images: np.ndarray, rows: int, cols: int, ax: plt.Axes, shape: t
     ax.grid(False)
     if title:
         ax.set_title(title, fontsize=10)
+
+
+def tsne_embedding(features: list[np.ndarray], random_state: int = 0, perplexity: float = 30.0) -> list[np.ndarray]:
+    """One joint 2-D t-SNE (van der Maaten & Hinton 2008) of several feature sets; returns one array per set."""
+    from sklearn.manifold import TSNE
+
+    sizes = [len(f) for f in features]
+    emb = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=random_state).fit_transform(np.concatenate(features))
+    return np.split(emb, np.cumsum(sizes)[:-1])

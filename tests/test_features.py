@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from mad.features import N_EVAL, N_TRAIN, DigitsFeatureSpace, Resampled, digits_feature_space, digits_split, image_metrics
+from mad.data import Resampled
+from mad.features import N_EVAL, N_TRAIN, DigitsFeatureSpace, digits_feature_space, digits_split, image_metrics
 from mad.metrics.gaussian import frechet_distance
 
 
@@ -92,9 +93,10 @@ def test_resampled_source_draws_distinct_rows_per_take(split) -> None:
 
 
 def test_image_metrics_as_a_loop_metric_with_archive(tmp_path, split) -> None:
-    from mad.features import ImageMetrics, load_archived, tsne_embedding, within_class_variance
+    from mad.features import ImageMetrics, load_archived, within_class_variance
     from mad.loops import fully_synthetic, run_loop
     from mad.models.ddpm import ConditionalDDPM
+    from mad.plotting import tsne_embedding
 
     metric = ImageMetrics(n_eval=40, archive=str(tmp_path), keep=12, seed=0)
     model = ConditionalDDPM(T=5, width=16, depth=1, n_steps=3)
