@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from mad.gaussian_chains import _w2_squared_to_standard, draw_stats, stationary_w2_squared
-from mad.loops import Schedule, fresh_data
+from mad.loops import Schedule, fresh_data, limit_threads
 from mad.seeding import derive_seed, rng
 from mad.validation import check_int, check_lam
 
@@ -326,12 +326,6 @@ def is_admissible(n_r: int, n_s: int, lam: float, **kwargs) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def _limit_threads() -> None:
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
-
-
 def _steady_task(args: tuple) -> SteadyState:
     cell, kwargs = args
     n_r, n_s, lam, *k = cell
@@ -378,7 +372,7 @@ def steady_states(
         from concurrent.futures import ProcessPoolExecutor
 
         real_only_curve(d)  # computed once here, inherited by the forked workers
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"), initializer=_limit_threads) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"), initializer=limit_threads) as pool:
             results = list(pool.map(_steady_task, tasks, chunksize=1))
     out: list[SteadyState | None] = [None] * len(cells)
     for i, res in zip(order, results):

@@ -350,7 +350,7 @@ def run_loop(
     return pd.DataFrame(rows)
 
 
-def _limit_threads() -> None:
+def limit_threads() -> None:
     """Worker initializer: one BLAS/OpenMP/torch thread per process."""
     from threadpoolctl import threadpool_limits
 
@@ -402,7 +402,7 @@ def run_sweep(
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"), initializer=_limit_threads)
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"), initializer=limit_threads)
     try:
         if own:
             _FORKED_TASKS[:] = tasks
