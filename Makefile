@@ -28,7 +28,7 @@ test: lint
 
 book: install
 	rm -rf _build
-	MAD_SCALE=$${MAD_SCALE:-book} $(PY) -m jupyter_book build . -W --keep-going
+	MAD_SCALE=$${MAD_SCALE:-book} $(VENV)/bin/jupyter-book build . -W --keep-going
 	$(PY) -m mad claims _build
 
 claims: install
