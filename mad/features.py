@@ -10,7 +10,7 @@ space:
 
 :func:`image_metrics` computes, between a real reference set and a synthetic set,
 
-* ``fid``: the Fréchet distance |μ_r - μ_g|² + tr(Σ_r + Σ_g - 2 (Σ_r^{1/2} Σ_g Σ_r^{1/2})^{1/2})
+* ``fid``: the Fréchet distance ``|μ_r - μ_g|² + tr(Σ_r + Σ_g - 2 (Σ_r^{1/2} Σ_g Σ_r^{1/2})^{1/2})``
   between Gaussians fitted to the features (Heusel et al. 2017);
 * ``precision`` / ``recall``: improved precision and recall with k-NN balls, k = 5;
 * ``legibility``: the classifier's accuracy on synthetic images against the labels they were

@@ -4,12 +4,12 @@ The MAD paper sees StyleGAN2's cross-hatching artifacts amplified generation aft
 (Alemohammad et al. 2024, Fig. 1 and 18-22) and relates them to aliasing, an architectural
 fingerprint. Such fingerprints show in the Fourier domain as excess energy at high spatial
 frequencies (Durall et al. 2020). For a set of h x w images x_i this module
-computes the mean power spectrum
+computes the mean power spectrum::
 
     P(k) = (1/N) Σ_i |F[x_i](k)|² / (h w),     k = (k_y, k_x) in cycles per pixel,
 
 where F is the 2-D DFT, normalised (Parseval) so that Σ_k P(k) is the mean energy per image,
-and summarises it by the **high-frequency share**
+and summarises it by the **high-frequency share**::
 
     s = Σ_{|k| > c} P(k) / Σ_{|k| > 0} P(k),
 
@@ -37,7 +37,7 @@ def _images(X: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray:
 
 
 def radial_frequency(shape: tuple[int, int] = (8, 8)) -> np.ndarray:
-    """|k| in cycles per pixel for every bin of an ``h x w`` DFT (same layout as ``np.fft.fft2``)."""
+    """``|k|`` in cycles per pixel for every bin of an ``h x w`` DFT (same layout as ``np.fft.fft2``)."""
     h, w = shape
     if h < 2 or w < 2:
         raise ValueError(f"shape must be at least 2 x 2 pixels; got {shape}")
@@ -46,7 +46,7 @@ def radial_frequency(shape: tuple[int, int] = (8, 8)) -> np.ndarray:
 
 
 def power_spectrum(X: np.ndarray, shape: tuple[int, int] = (8, 8)) -> np.ndarray:
-    """Mean power spectrum P(k) = mean_i |DFT(x_i)(k)|² / (h w) of the flattened images ``X`` (n, h w).
+    """Mean power spectrum ``P(k) = mean_i |DFT(x_i)(k)|² / (h w)`` of the flattened images ``X`` (n, h w).
 
     Returned in ``np.fft.fft2`` layout (DC at [0, 0]); use ``np.fft.fftshift`` to centre it.
     By Parseval, ``P.sum()`` equals the mean of Σ_pixels x² over the images.
@@ -56,7 +56,7 @@ def power_spectrum(X: np.ndarray, shape: tuple[int, int] = (8, 8)) -> np.ndarray
 
 
 def high_frequency_share(X: np.ndarray, shape: tuple[int, int] = (8, 8), cutoff: float = DEFAULT_CUTOFF) -> float:
-    """Share of the non-DC energy of the mean power spectrum at radial frequency |k| > ``cutoff``."""
+    """Share of the non-DC energy of the mean power spectrum at radial frequency ``|k| > cutoff``."""
     if not 0.0 < float(cutoff) < float(radial_frequency(shape).max()):
         raise ValueError(f"cutoff must be in (0, {radial_frequency(shape).max():.3g}) cycles/pixel; got {cutoff!r}")
     P = power_spectrum(X, shape)
@@ -93,7 +93,7 @@ def log_spectrum_ratio(fake: np.ndarray, real: np.ndarray, shape: tuple[int, int
 
 
 def radial_profile(X: np.ndarray, shape: tuple[int, int] = (8, 8)) -> tuple[np.ndarray, np.ndarray]:
-    """(frequencies, power): the mean power spectrum averaged over bins of equal |k| (DC excluded)."""
+    """(frequencies, power): the mean power spectrum averaged over bins of equal ``|k|`` (DC excluded)."""
     P = power_spectrum(X, shape)
     r = np.round(radial_frequency(shape), 6)
     freqs = np.unique(r[r > 0])
