@@ -31,6 +31,7 @@ from sklearn.exceptions import NotFittedError
 
 from mad import config
 from mad.data import FinitePool, load_digits_pool
+from mad.models.base import single_torch_thread
 from mad.seeding import derive_seed, rng
 from mad.validation import check_int, check_samples
 
@@ -195,16 +196,10 @@ def digits_feature_space(seed: int | None = None) -> DigitsFeatureSpace:
     """
     seed = config.base_seed() if seed is None else check_int("seed", seed, minimum=0)
     if seed not in _SPACES:
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with single_torch_thread():
             split = digits_split(seed)
             space = DigitsFeatureSpace(random_state=derive_seed(seed, 0, "features")).fit(split.train.X, split.train.y)
             space.eval_accuracy_ = float(np.mean(space.predict(split.eval_X) == split.eval_y))
-        finally:
-            torch.set_num_threads(threads)
         _SPACES[seed] = space
     return _SPACES[seed]
 

@@ -251,3 +251,14 @@ def test_metric_plot_refuses_unknown_metrics():
     assert fig.axes[0].get_xlabel() == "generation t"
     with pytest.raises(ValueError, match=r"metrics not in results: \['recall'\]"):
         metric_vs_generation(df, ["recall"])
+
+
+def test_single_torch_thread_restores_the_thread_count():
+    import torch
+
+    from mad.models.base import single_torch_thread
+
+    before = torch.get_num_threads()
+    with single_torch_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

@@ -13,6 +13,9 @@ train every generation from scratch.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
@@ -66,3 +69,20 @@ def balanced_labels(n: int, n_classes: int, rng: np.random.Generator) -> np.ndar
     extra = rng.choice(n_classes, size=n - labels.size, replace=False)
     labels = np.concatenate([labels, extra])
     return rng.permutation(labels)
+
+
+@contextmanager
+def single_torch_thread() -> Iterator[None]:
+    """Run the block with one torch intra-op thread, restoring the previous count afterwards.
+
+    Independent runs go in parallel through processes (:func:`mad.loops.run_sweep`); one thread
+    each keeps them from oversubscribing the cores. Usable as a context manager or a decorator.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

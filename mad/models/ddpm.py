@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from mad.models.base import GenerativeModel, balanced_labels
+from mad.models.base import GenerativeModel, balanced_labels, single_torch_thread
 from mad.validation import check_int, check_lam, check_samples
 
 
@@ -138,9 +138,7 @@ class ConditionalDDPM(GenerativeModel):
             raise ValueError(f"p_uncond (label dropout) must be in [0, 1); got {self.p_uncond}")
         n_steps = check_int("n_steps", self.n_steps, minimum=1)
         batch = check_int("batch_size", self.batch_size, minimum=1)
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with single_torch_thread():
             gen = torch.Generator().manual_seed(0 if self.random_state is None else int(self.random_state))
             torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=gen)))
             self.n_classes_ = int(y.max()) + 1
@@ -164,8 +162,6 @@ class ConditionalDDPM(GenerativeModel):
                 opt.step()
                 sched.step()
                 self.loss_history_[step] = loss.item()
-        finally:
-            torch.set_num_threads(threads)
         self.net_.eval()
         self.fitted_ = True
         return self
@@ -175,9 +171,7 @@ class ConditionalDDPM(GenerativeModel):
         """Ancestral sampling of one image per label with guidance weight ``w`` (pixels in [0, 1])."""
         self._check_fitted()
         w = float(w)
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with single_torch_thread():
             gen = torch.Generator().manual_seed(int(seed))
             abar, betas = self._schedule()
             c = torch.from_numpy(np.asarray(labels, dtype=np.int64))
@@ -201,8 +195,6 @@ class ConditionalDDPM(GenerativeModel):
                     x = mean + var.sqrt() * torch.randn(x.shape, generator=gen)
                 else:
                     x = mean
-        finally:
-            torch.set_num_threads(threads)
         return np.clip((x.numpy().astype(np.float64) + 1) / 2, 0.0, 1.0)
 
     def sample_labelled(
