@@ -1,7 +1,17 @@
-"""Command line: ``python -m mad claims [BUILD_DIR]`` prints the claims scorecard of a built book.
+"""Command line of the MAD book.
 
-Exit status: 0 when every verdict is reproduced or declared; 1 when any claim failed
-unexpectedly; 2 when the build folder holds no verdicts at all.
+``python -m mad claims [BUILD_DIR]``
+    Print the claims scorecard of a built book: the counts of reproduced, inconclusive and
+    contradicted parts first, then one entry per claim part with its rule and evidence.
+``python -m mad claims --list``
+    List every claim (the paper's 1-16 and the book's own) with its source.
+``python -m mad seeds BUILD_DIR [BUILD_DIR ...] [--csv FILE]``
+    One row of scorecard counts per build (one build per ``MAD_SEED``; see ``make seeds``).
+
+Exit status of ``claims``: 0 when no part is contradicted unless declared; 1 when a part is
+contradicted without a declaration (or, with ``--strict``, when a part is inconclusive);
+2 when the build folder is missing, unreadable or holds no verdicts. ``seeds`` exits 1 when any
+build has an undeclared contradicted part and 2 when a build cannot be read.
 """
 
 from __future__ import annotations
@@ -10,40 +20,95 @@ import argparse
 import sys
 import textwrap
 
-from mad.claims import FAILED, PAPER_CLAIMS, collect, scorecard
+from mad.claims import CLAIMS, FAILED, STATUS, BuildUnreadable, collect, counts, scorecard
+from mad.verdicts import INCONCLUSIVE, LEVEL
+
+EXIT_OK, EXIT_CONTRADICTED, EXIT_UNREADABLE = 0, 1, 2
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mad", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    claims = sub.add_parser("claims", help="print the claims scorecard of a built book")
-    claims.add_argument("build_dir", nargs="?", default="_build", help="the book's build folder (default: _build)")
-    claims.add_argument("--list", action="store_true", help="list the paper's claims and exit")
-    args = parser.parse_args(argv)
-
-    if args.list:
-        for cid, text in PAPER_CLAIMS.items():
-            print(f"{cid:>2}. {text}")
-        return 0
+def _load(build_dir: str):
     try:
-        verdicts = collect(args.build_dir)
-    except FileNotFoundError as err:
+        verdicts = collect(build_dir)
+    except BuildUnreadable as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return None
     if not verdicts:
-        print(f"error: no claim verdicts found under {args.build_dir}: was the book built (make book)?", file=sys.stderr)
-        return 2
-    table = scorecard(verdicts)
-    print(f"Claims scorecard of {args.build_dir} (claims of Alemohammad et al. 2024, numbered as in the book)\n")
+        print(f"error: no claim verdicts found under {build_dir}: was the book built (make book)?", file=sys.stderr)
+        return None
+    return scorecard(verdicts)
+
+
+def _headline(c: dict[str, int]) -> str:
+    parts = [f"{c[STATUS[(o, False)]]} {STATUS[(o, False)]}" for o in ("reproduced", "inconclusive", "contradicted")]
+    declared = [
+        f"{c[s]} {s}" for s in (STATUS[("contradicted", True)], STATUS[("reproduced", True)], STATUS[("inconclusive", True)]) if c[s]
+    ]
+    return f"{c['parts']} parts: " + ", ".join(parts + declared)
+
+
+def claims_command(args: argparse.Namespace) -> int:
+    if args.list:
+        for cid, claim in CLAIMS.items():
+            print(f"{cid:>2}. [{claim.source}] {claim.text}")
+        return EXIT_OK
+    table = _load(args.build_dir)
+    if table is None:
+        return EXIT_UNREADABLE
+    c = counts(table)
+    print(f"Claims scorecard of {args.build_dir}: verdicts at {LEVEL:.0%} confidence over independent seeds")
+    print(_headline(c))
+    print(f"inconclusive (asserted) parts: {c['inconclusive']}; claims with no reproduced part: {c['claims without a reproduced part']}\n")
     for row in table.itertuples(index=False):
         where = f"{row.chapter}" + (f" / {row.part}" if row.part else "")
         run = f" [scale {row.scale}, seed {row.seed}]" if row.scale else ""
         print(f"claim {row.claim:>2}  {row.status:<28} {where}{run}")
         if row.evidence:
             print(textwrap.fill(row.evidence, width=110, initial_indent=" " * 10, subsequent_indent=" " * 10))
-    counts = table["status"].value_counts()
-    print("\n" + ", ".join(f"{n} {status}" for status, n in counts.items()))
-    return 1 if (table["status"] == FAILED).any() else 0
+        if row.declared:
+            print(textwrap.fill("declared: " + row.declared, width=110, initial_indent=" " * 10, subsequent_indent=" " * 10))
+    print("\n" + _headline(c))
+    if c[FAILED]:
+        print(f"{c[FAILED]} part(s) contradicted without a declaration: the claims check fails", file=sys.stderr)
+        return EXIT_CONTRADICTED
+    if args.strict and c[STATUS[(INCONCLUSIVE, False)]]:
+        print("--strict: asserted parts came out inconclusive", file=sys.stderr)
+        return EXIT_CONTRADICTED
+    return EXIT_OK
+
+
+def seeds_command(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    rows = []
+    for build in args.build_dirs:
+        table = _load(build)
+        if table is None:
+            return EXIT_UNREADABLE
+        checked = table[table["status"] != "not checked yet"]
+        seeds = sorted({int(s) for s in checked["seed"] if s != ""})
+        rows.append({"build": build, "seed": seeds[0] if len(seeds) == 1 else ",".join(map(str, seeds)), **counts(table)})
+    frame = pd.DataFrame(rows)
+    print(frame.to_string(index=False))
+    if args.csv:
+        frame.to_csv(args.csv, index=False)
+        print(f"written {args.csv}")
+    return EXIT_CONTRADICTED if (frame[FAILED] > 0).any() else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mad", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    claims = sub.add_parser("claims", help="print the claims scorecard of a built book")
+    claims.add_argument("build_dir", nargs="?", default="_build", help="the book's build folder (default: _build)")
+    claims.add_argument("--list", action="store_true", help="list every claim and exit")
+    claims.add_argument("--strict", action="store_true", help="also fail (exit 1) when an asserted part is inconclusive")
+    seeds = sub.add_parser("seeds", help="scorecard counts of several builds (one per MAD_SEED)")
+    seeds.add_argument("build_dirs", nargs="+", help="build folders, one per seed")
+    seeds.add_argument("--csv", help="also write the counts to this CSV file")
+    args = parser.parse_args(argv)
+    if args.command == "claims":
+        return claims_command(args)
+    return seeds_command(args)
 
 
 if __name__ == "__main__":

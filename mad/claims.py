@@ -1,151 +1,248 @@
-"""The claims ledger: the paper's checkable claims as verdicts computed from a run.
+"""The claims ledger: the paper's claims and the book's own, as verdicts computed from a run.
 
-Claim ids follow section 7 of the book's paper brief (claims 1-16 of Alemohammad et al.
-2024; see :data:`PAPER_CLAIMS`). A chapter builds a :class:`ClaimsLedger`, calls
-:meth:`ClaimsLedger.check` once per claim (or part of a claim) with a boolean computed from
-its results and the numbers that decided it, and ends with :meth:`ClaimsLedger.show`.
+Claim ids 1-16 are the checkable claims of Alemohammad et al. (2024), numbered as in section 7
+of the book's paper brief; ids from 17 on are the book's own claims (Part V), each with the
+publication it comes from. :data:`CLAIMS` is the one list: the scorecard, ``python -m mad claims
+--list`` and the appendix's table of claims are generated from it.
+
+A chapter builds a :class:`ClaimsLedger` and calls :meth:`ClaimsLedger.check` once per claim part
+with an :class:`mad.verdicts.Evidence`, the outcome of one of the named tests of
+:mod:`mad.verdicts` (``rises``, ``falls``, ``ordered``, ``slower_than``, ``flat``, ``same_limit``,
+``agrees_with_theory``, ...). The test, not the chapter, decides: *reproduced*, *contradicted* or
+*inconclusive*, at the one confidence level :data:`mad.verdicts.LEVEL`, over independent seeds.
 
 * At ``MAD_SCALE=smoke`` verdicts are shown but never raise.
-* At ``book`` and ``paper`` scale an unexpected failure raises :class:`ClaimFailure`, which
-  fails the notebook and so the book build, unless the chapter declared, with a reason
-  shown to the reader, that the claim is not expected to reproduce at this scale.
+* At ``book`` and ``paper`` scale an undeclared *contradicted* part raises
+  :class:`ClaimFailure`, which fails the notebook and so the book build. A chapter may declare,
+  with the reason shown to the reader, that a part is *not expected to reproduce at this scale*;
+  such a declaration is meant for parts the data contradict with confidence.
+* *Inconclusive* never fails a build, but it is counted at the top of the scorecard: a part
+  that comes out inconclusive needs more seeds, samples or generations.
 
-``show`` also publishes the verdicts as JSON under the MIME type :data:`MIME` inside the
-notebook's output, so ``python -m mad claims _build`` can read every verdict back out of
-a built book (see :func:`collect`) and print the scorecard.
+``show`` publishes the verdicts as JSON under the MIME type :data:`MIME` inside the notebook's
+output, so ``python -m mad claims _build`` reads every verdict back out of a built book.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from mad import config
+from mad.verdicts import CONTRADICTED, INCONCLUSIVE, OUTCOMES, REPRODUCED, Evidence
 
 MIME = "application/vnd.mad.claims+json"
 
-#: The paper's claims, numbered as in section 7 of the paper brief.
-PAPER_CLAIMS: dict[int, str] = {
-    1: "Gaussian, fully synthetic: for any λ ≤ 1 and finite n_s, tr Σ_t → 0 a.s.; μ_t is a martingale random walk; E[Σ_t | Σ_{t-1}] = λ Σ_{t-1}.",
-    2: "Larger n_s slows the variance collapse and shrinks the mean drift; smaller λ speeds the collapse: E[tr Σ_t] = λ^t tr Σ_0.",
-    3: "Fully synthetic, λ = 1: FID rises every generation, precision and recall both fall (to ~0 within ~10 generations for MNIST-DDPM); t-SNE modes merge.",
-    4: "Fully synthetic, λ < 1: precision stays flat or rises, recall falls faster than at λ = 1, FID still rises; t-SNE modes contract without merging.",
-    5: "Fully synthetic StyleGAN2, λ = 1: artifacts grow from t = 1 to t = 9; at ψ = 0.7 artifacts are suppressed but diversity collapses.",
-    6: "WGAN-GP MNIST, 100 generations, λ = 1: FID rises monotonically; precision and recall fall monotonically.",
-    7: "2-D 25-mode GMM, λ = 1: covered modes fall; recall drops in step, total variance is a poor indicator.",
-    8: "Normalizing flow on 2-D Rosenbrock, 16 generations: tails are lost with or without bias, faster at λ = 0.75.",
-    9: "Synthetic augmentation (fixed real data): FID rises and precision/recall fall, more slowly than fully synthetic; a fixed real set delays MAD but does not prevent it.",
-    10: "Synthetic augmentation, MNIST-DDPM: FID increases for every λ in {1, .8, .66, .5}; lower λ gives higher precision and lower recall.",
-    11: "Fresh data loop: the distance to P_r converges to a limit that does not depend on n_init (Gaussian and MNIST-DDPM).",
-    12: "Fresh data, Gaussian, λ < 1: a critical n_s exists above which n_e < n_r; it levels off as n_r grows and falls with λ.",
-    13: "Fresh data, Gaussian, λ = 1: n_e ≥ n_r for every n_s tested.",
-    14: "Memory of the last K generations (λ = 1) raises n_e/n_r, with diminishing returns.",
-    15: "Data pool with real fraction p: WD falls with total n, more slowly for small p; with λ < 1 WD plateaus.",
-    16: "Headline: without enough fresh real data each generation, precision or recall degrades progressively (the model goes MAD).",
+PAPER = "alemohammad2024mad"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checkable claim: its statement, the bibliography key of its source, where it is checked."""
+
+    text: str
+    source: str = PAPER
+    chapters: tuple[str, ...] = ()
+
+    @property
+    def own(self) -> bool:
+        """Whether this is one of the book's own claims (not one of the paper's)."""
+        return self.source != PAPER
+
+
+_GAUSS = ("gaussian_fully_synthetic",)
+_DDPM_FS = ("diffusion_fully_synthetic",)
+
+#: Every claim the book checks: the paper's (1-16) and the book's own (17 and on).
+CLAIMS: dict[int, Claim] = {
+    1: Claim(
+        "Gaussian, fully synthetic: for any λ ≤ 1 and finite n_s, tr Σ_t → 0 a.s.; μ_t is a martingale random walk; E[Σ_t | Σ_{t-1}] = λ Σ_{t-1}.",
+        chapters=_GAUSS,
+    ),
+    2: Claim(
+        "Larger n_s slows the variance collapse and shrinks the mean drift; smaller λ speeds the collapse: E[tr Σ_t] = λ^t tr Σ_0.",
+        chapters=_GAUSS,
+    ),
+    3: Claim(
+        "Fully synthetic, λ = 1: FID rises every generation, precision and recall both fall (to ~0 within ~10 generations for MNIST-DDPM); t-SNE modes merge.",
+        chapters=(*_DDPM_FS, "gans_and_truncation"),
+    ),
+    4: Claim(
+        "Fully synthetic, λ < 1: precision stays flat or rises, recall falls faster than at λ = 1, FID still rises; t-SNE modes contract without merging.",
+        chapters=(*_DDPM_FS, "gans_and_truncation"),
+    ),
+    5: Claim(
+        "Fully synthetic StyleGAN2, λ = 1: artifacts grow from t = 1 to t = 9; at ψ = 0.7 artifacts are suppressed but diversity collapses.",
+        chapters=("gans_and_truncation",),
+    ),
+    6: Claim(
+        "WGAN-GP MNIST, 100 generations, λ = 1: FID rises monotonically; precision and recall fall monotonically.",
+        chapters=("gans_and_truncation",),
+    ),
+    7: Claim(
+        "2-D 25-mode GMM, λ = 1: covered modes fall; recall drops in step, total variance is a poor indicator.",
+        chapters=("mixtures_and_flows",),
+    ),
+    8: Claim(
+        "Normalizing flow on 2-D Rosenbrock, 16 generations: tails are lost with or without bias, faster at λ = 0.75.",
+        chapters=("mixtures_and_flows",),
+    ),
+    9: Claim(
+        "Synthetic augmentation (fixed real data): FID rises and precision/recall fall, more slowly than fully synthetic; a fixed real set delays MAD but does not prevent it.",
+        chapters=("gaussian_augmentation", "diffusion_augmentation", "gans_and_truncation"),
+    ),
+    10: Claim(
+        "Synthetic augmentation, MNIST-DDPM: FID increases for every λ in {1, .8, .66, .5}; lower λ gives higher precision and lower recall.",
+        chapters=("diffusion_augmentation",),
+    ),
+    11: Claim(
+        "Fresh data loop: the distance to P_r converges to a limit that does not depend on n_init (Gaussian and MNIST-DDPM).",
+        chapters=("fresh_data_steady_state", "diffusion_fresh_data"),
+    ),
+    12: Claim(
+        "Fresh data, Gaussian, λ < 1: a critical n_s exists above which n_e < n_r; it levels off as n_r grows and falls with λ.",
+        chapters=("admissible_synthetic_data",),
+    ),
+    13: Claim("Fresh data, Gaussian, λ = 1: n_e ≥ n_r for every n_s tested.", chapters=("admissible_synthetic_data",)),
+    14: Claim(
+        "Memory of the last K generations (λ = 1) raises n_e/n_r, with diminishing returns.", chapters=("admissible_synthetic_data",)
+    ),
+    15: Claim(
+        "Data pool with real fraction p: WD falls with total n, more slowly for small p; with λ < 1 WD plateaus.",
+        chapters=("admissible_synthetic_data",),
+    ),
+    16: Claim(
+        "Headline: without enough fresh real data each generation, precision or recall degrades progressively (the model goes MAD).",
+        chapters=("diffusion_augmentation",),
+    ),
+    17: Claim(
+        "Replacing the data every generation (λ = 1) drifts away from P_r without bound.",
+        "gerstgrasser2024collapse",
+        ("accumulate_or_replace",),
+    ),
+    18: Claim(
+        "Accumulating real and synthetic data (λ = 1) keeps the error bounded: it follows Σ_{s≤t} 1/s² ≤ π²/6 times the error of G_1.",
+        "gerstgrasser2024collapse",
+        ("accumulate_or_replace",),
+    ),
+    19: Claim(
+        "Accumulation does not undo sampling bias: at λ < 1 the accumulated loop ends further from P_r than at λ = 1.",
+        "gerstgrasser2024collapse",
+        ("accumulate_or_replace",),
+    ),
+    20: Claim(
+        "Keeping the real set beside the last synthetic set ends closer to P_r than accumulating every synthetic set (Gaussian, λ = 1).",
+        "gerstgrasser2024collapse",
+        ("accumulate_or_replace",),
+    ),
 }
 
-REPRODUCED = "reproduced"
-NOT_REPRODUCED = "not reproduced (declared)"
-FAILED = "FAILED"
-UNEXPECTED_PASS = "reproduced (declared not to)"
+#: The paper's claims only, by id (kept for readers of earlier versions).
+PAPER_CLAIMS: dict[int, str] = {cid: c.text for cid, c in CLAIMS.items() if not c.own}
+
+#: Status of a part, from its outcome and whether the chapter declared it not to reproduce.
+STATUS = {
+    (REPRODUCED, False): "reproduced",
+    (CONTRADICTED, False): "CONTRADICTED",
+    (INCONCLUSIVE, False): "inconclusive",
+    (REPRODUCED, True): "reproduced (declared not to)",
+    (CONTRADICTED, True): "contradicted (declared)",
+    (INCONCLUSIVE, True): "inconclusive (declared)",
+}
+FAILED = STATUS[(CONTRADICTED, False)]
+DECLARED = STATUS[(CONTRADICTED, True)]
+UNEXPECTED_PASS = STATUS[(REPRODUCED, True)]
+
+
+def claim_ids() -> str:
+    return f"{min(CLAIMS)}-{max(CLAIMS)}"
 
 
 class ClaimFailure(AssertionError):
-    """A claim failed at a scale where it is asserted and the chapter did not declare it."""
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return None if isinstance(value, float) and not math.isfinite(value) else value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
+    """A claim part was contradicted at a scale where claims are asserted, and the chapter did not declare it."""
 
 
 @dataclass
 class Verdict:
-    """One checked claim (or part of one) with the numbers that decided it."""
+    """One checked claim part: the test's evidence and whether the chapter declared it not to reproduce."""
 
     claim: int
     chapter: str
     part: str
-    holds: bool
-    evidence: dict[str, Any]
-    expected: bool = True
-    reason: str = ""
+    evidence: Evidence
+    declared: str = ""
     scale: str = field(default_factory=config.scale)
     seed: int = field(default_factory=config.base_seed)
 
     @property
+    def outcome(self) -> str:
+        return self.evidence.outcome
+
+    @property
     def status(self) -> str:
-        if self.holds:
-            return REPRODUCED if self.expected else UNEXPECTED_PASS
-        return FAILED if self.expected else NOT_REPRODUCED
+        return STATUS[(self.outcome, bool(self.declared))]
 
     @property
     def unexpected_failure(self) -> bool:
         return self.status == FAILED
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "status": self.status}
+        return {
+            "claim": self.claim,
+            "chapter": self.chapter,
+            "part": self.part,
+            "outcome": self.outcome,
+            "declared": self.declared,
+            "status": self.status,
+            "scale": self.scale,
+            "seed": self.seed,
+            "evidence": self.evidence.to_dict(),
+        }
 
 
-def format_evidence(evidence: Mapping[str, Any]) -> str:
-    parts = []
-    for key, value in evidence.items():
-        if isinstance(value, float):
-            parts.append(f"{key} = {value:.4g}")
-        else:
-            parts.append(f"{key} = {value}")
-    return "; ".join(parts)
+def _check_claim_id(claim: Any) -> int:
+    if isinstance(claim, bool) or not isinstance(claim, int) or claim not in CLAIMS:
+        raise ValueError(f"claim must be the id of a claim in mad.claims.CLAIMS ({claim_ids()}); got {claim!r}")
+    return claim
 
 
 class ClaimsLedger:
-    """Collects the verdicts of one chapter."""
+    """Collects the verdicts of one chapter.
+
+    >>> from mad import verdicts as V
+    >>> ledger = ClaimsLedger("diffusion_fully_synthetic")
+    >>> ledger.check(3, V.rises(fid_curves, what="FID"), part="λ = 1: FID rises")  # doctest: +SKIP
+    >>> ledger.show()  # doctest: +SKIP
+    """
 
     def __init__(self, chapter: str) -> None:
-        if not chapter:
-            raise ValueError("chapter must name the chapter (for example 'gaussian')")
+        if not isinstance(chapter, str) or not chapter:
+            raise ValueError("chapter must name the chapter (for example 'gaussian_fully_synthetic')")
         self.chapter = chapter
         self.verdicts: list[Verdict] = []
 
-    def check(
-        self,
-        claim: int,
-        holds: bool,
-        evidence: Mapping[str, Any],
-        part: str = "",
-        expect_reproduced: bool = True,
-        reason: str = "",
-    ) -> Verdict:
-        """Record the verdict on ``claim`` (1-16).
+    def check(self, claim: int, evidence: Evidence, part: str = "", declared: str = "") -> Verdict:
+        """Record the verdict of a test of :mod:`mad.verdicts` on a part of ``claim``.
 
-        ``holds`` is the test computed from the run; ``evidence`` the numbers behind it.
-        ``expect_reproduced=False`` declares that the claim is not expected to reproduce at
-        this scale; ``reason`` (required then) is shown to the reader.
+        ``declared``, when given, is the reason (shown to the reader) why this part is not
+        expected to reproduce at this scale; keep it for parts that the data contradict with
+        confidence.
         """
-        if claim not in PAPER_CLAIMS:
-            raise ValueError(f"claim must be one of the paper's claims 1-{len(PAPER_CLAIMS)}; got {claim!r}")
-        if not expect_reproduced and not reason:
-            raise ValueError("a claim declared not reproduced needs a reason for the reader")
-        verdict = Verdict(
-            claim=claim,
-            chapter=self.chapter,
-            part=part,
-            holds=bool(holds),
-            evidence={k: _clean(v) for k, v in evidence.items()},
-            expected=expect_reproduced,
-            reason=reason,
-        )
+        claim = _check_claim_id(claim)
+        if not isinstance(evidence, Evidence):
+            raise TypeError(
+                f"evidence for claim {claim} must come from a test of mad.verdicts (rises, falls, ordered, ...); got {type(evidence).__name__}"
+            )
+        if not isinstance(declared, str):
+            raise TypeError(f"declared must be the reason (a string) why claim {claim} is not expected to reproduce; got {declared!r}")
+        if any(v.claim == claim and v.part == part for v in self.verdicts):
+            raise ValueError(f"claim {claim} already has a part named {part!r} in this chapter: name each part differently")
+        verdict = Verdict(claim=claim, chapter=self.chapter, part=part, evidence=evidence, declared=declared.strip())
         self.verdicts.append(verdict)
         return verdict
 
@@ -154,13 +251,13 @@ class ClaimsLedger:
             {
                 "claim": v.claim,
                 "part": v.part,
-                "the paper says": PAPER_CLAIMS[v.claim],
-                "evidence from this run": format_evidence(v.evidence),
-                "verdict": v.status + (f" — {v.reason}" if v.reason else ""),
+                "rule": v.evidence.rule,
+                "evidence from this run": v.evidence.summary(),
+                "verdict": v.status + (f" — {v.declared}" if v.declared else ""),
             }
             for v in self.verdicts
         ]
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=["claim", "part", "rule", "evidence from this run", "verdict"])
 
     def payload(self) -> dict[str, Any]:
         return {"chapter": self.chapter, "verdicts": [v.to_dict() for v in self.verdicts]}
@@ -169,29 +266,37 @@ class ClaimsLedger:
         """Display the claims table (with the machine-readable verdicts) and enforce them."""
         from IPython.display import display
 
-        html = self.table().to_html(index=False, escape=True, classes="claims-table")
-        text = self.table().to_string(index=False)
+        table = self.table()
+        html = table.to_html(index=False, escape=True, classes="claims-table")
+        text = table.to_string(index=False)
         display({"text/html": html, "text/plain": text, MIME: self.payload()}, raw=True)
         self.enforce()
 
     def enforce(self) -> None:
         failed = [v for v in self.verdicts if v.unexpected_failure]
         if failed and config.asserting():
-            lines = [f"claim {v.claim} {v.part}: {format_evidence(v.evidence)}" for v in failed]
-            raise ClaimFailure(f"{len(failed)} claim(s) failed at scale {config.scale()!r}:\n" + "\n".join(lines))
+            lines = [f"claim {v.claim} {v.part}: {v.evidence}" for v in failed]
+            raise ClaimFailure(f"{len(failed)} claim part(s) contradicted at scale {config.scale()!r}:\n" + "\n".join(lines))
+
+
+class BuildUnreadable(RuntimeError):
+    """The build folder is missing or holds a notebook that cannot be read."""
 
 
 def collect(build_dir: str | Path) -> list[dict[str, Any]]:
     """Every verdict stored in the executed notebooks under ``build_dir`` (a built book)."""
     root = Path(build_dir)
-    if not root.exists():
-        raise FileNotFoundError(f"build folder {root} does not exist: build the book first (make book)")
+    if not root.is_dir():
+        raise BuildUnreadable(f"build folder {root} does not exist: build the book first (make book)")
     found: list[dict[str, Any]] = []
     for path in sorted(root.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        for cell in nb.get("cells", []):
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise BuildUnreadable(f"cannot read the executed notebook {path}: {err}") from None
+        for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
             for out in cell.get("outputs", []):
                 data = out.get("data", {})
                 if MIME in data:
@@ -199,26 +304,70 @@ def collect(build_dir: str | Path) -> list[dict[str, Any]]:
                     if isinstance(payload, str):
                         payload = json.loads(payload)
                     for verdict in payload.get("verdicts", []):
+                        if verdict.get("outcome") not in OUTCOMES:
+                            raise BuildUnreadable(f"{path} holds a verdict of an older format (no outcome): rebuild the book")
                         found.append({**verdict, "notebook": path.name})
     return found
 
 
+def _evidence_text(evidence: Mapping[str, Any]) -> str:
+    if not evidence:
+        return ""
+    ev = Evidence(**{**evidence, "details": dict(evidence.get("details", {}))}) if "outcome" in evidence else None
+    return f"{ev.rule}; {ev.summary()}" if ev else json.dumps(evidence)
+
+
 def scorecard(verdicts: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per verdict, sorted by claim id, with every claim of the paper listed."""
+    """One row per verdict, sorted by claim id, with every claim of :data:`CLAIMS` listed."""
     rows = [
         {
             "claim": int(v["claim"]),
             "chapter": v["chapter"],
             "part": v.get("part", ""),
+            "outcome": v["outcome"],
             "status": v["status"],
+            "declared": v.get("declared", ""),
             "scale": v.get("scale", ""),
             "seed": v.get("seed", ""),
-            "evidence": format_evidence(v.get("evidence", {})),
+            "evidence": _evidence_text(v.get("evidence", {})),
         }
         for v in verdicts
     ]
     checked = {r["claim"] for r in rows}
-    for claim in PAPER_CLAIMS:
+    for claim in CLAIMS:
         if claim not in checked:
-            rows.append({"claim": claim, "chapter": "", "part": "", "status": "not checked yet", "scale": "", "seed": "", "evidence": ""})
+            rows.append(
+                {
+                    "claim": claim,
+                    "chapter": "",
+                    "part": "",
+                    "outcome": "",
+                    "status": "not checked yet",
+                    "declared": "",
+                    "scale": "",
+                    "seed": "",
+                    "evidence": "",
+                }
+            )
     return pd.DataFrame(rows).sort_values(["claim", "chapter", "part"], kind="stable").reset_index(drop=True)
+
+
+def counts(table: pd.DataFrame) -> dict[str, int]:
+    """The headline numbers of a scorecard: parts per status, and claims with no reproduced part."""
+    checked = table[table["status"] != "not checked yet"]
+    out = {status: int((checked["status"] == status).sum()) for status in STATUS.values()}
+    out["parts"] = len(checked)
+    reproduced_claims = set(checked.loc[checked["outcome"] == REPRODUCED, "claim"])
+    out["claims without a reproduced part"] = sum(1 for c in CLAIMS if c not in reproduced_claims)
+    out["claims not checked"] = int((table["status"] == "not checked yet").sum())
+    return out
+
+
+def claims_table() -> pd.DataFrame:
+    """The list of claims (for the appendix): id, statement, source, chapters that check it."""
+    return pd.DataFrame(
+        [
+            {"id": cid, "claim": c.text, "source": c.source, "checked in": ", ".join(c.chapters) or "not checked yet"}
+            for cid, c in CLAIMS.items()
+        ]
+    )

@@ -5,27 +5,35 @@ from __future__ import annotations
 import json
 
 import nbformat
+import numpy as np
 import pytest
 
+from mad import verdicts as V
 from mad.__main__ import main
-from mad.claims import FAILED, MIME, NOT_REPRODUCED, REPRODUCED, ClaimFailure, ClaimsLedger, collect, scorecard
+from mad.claims import CLAIMS, DECLARED, FAILED, MIME, ClaimFailure, ClaimsLedger, claims_table, collect, counts, scorecard
+
+UP = V.rises(np.arange(4.0) * np.array([[1.0], [1.1], [1.2]]))
+DOWN = V.rises(-np.arange(4.0) * np.array([[1.0], [1.1], [1.2]]))
+NOISE = V.rises(np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 0.5, 0.2]]))
 
 
 def _ledger():
     ledger = ClaimsLedger("demo")
-    ledger.check(1, True, {"x": 0.5})
-    ledger.check(2, False, {"y": 2}, expect_reproduced=False, reason="too few generations on a CPU")
+    ledger.check(1, UP, part="a")
+    ledger.check(2, DOWN, part="b", declared="too few generations on a CPU")
+    ledger.check(3, NOISE, part="c")
     return ledger
 
 
-def test_verdicts_and_enforcement(monkeypatch):
+def test_outcomes_become_statuses_and_only_undeclared_contradictions_raise(monkeypatch):
+    assert (UP.outcome, DOWN.outcome, NOISE.outcome) == (V.REPRODUCED, V.CONTRADICTED, V.INCONCLUSIVE)
     ledger = _ledger()
-    assert [v.status for v in ledger.verdicts] == [REPRODUCED, NOT_REPRODUCED]
+    assert [v.status for v in ledger.verdicts] == ["reproduced", DECLARED, "inconclusive"]
     monkeypatch.setenv("MAD_SCALE", "book")
-    ledger.enforce()  # a declared failure does not raise
-    ledger.check(3, False, {"fid slope": -1.0})
+    ledger.enforce()  # declared contradiction and inconclusive do not raise
+    ledger.check(4, DOWN, part="d")
     assert ledger.verdicts[-1].status == FAILED
-    with pytest.raises(ClaimFailure, match="claim 3"):
+    with pytest.raises(ClaimFailure, match="claim 4 d"):
         ledger.enforce()
     monkeypatch.setenv("MAD_SCALE", "smoke")
     ledger.enforce()  # smoke scale shows but does not assert
@@ -33,10 +41,25 @@ def test_verdicts_and_enforcement(monkeypatch):
 
 def test_bad_claims_are_refused():
     ledger = ClaimsLedger("demo")
-    with pytest.raises(ValueError, match="claim must be one of the paper's claims 1-16"):
-        ledger.check(17, True, {})
-    with pytest.raises(ValueError, match="needs a reason"):
-        ledger.check(1, False, {}, expect_reproduced=False)
+    with pytest.raises(ValueError, match=r"claim must be the id of a claim in mad.claims.CLAIMS \(1-"):
+        ledger.check(99, UP)
+    with pytest.raises(ValueError, match="claim must be the id"):
+        ledger.check(True, UP)
+    with pytest.raises(TypeError, match="must come from a test of mad.verdicts"):
+        ledger.check(1, True)
+    ledger.check(1, UP, part="x")
+    with pytest.raises(ValueError, match="already has a part named 'x'"):
+        ledger.check(1, UP, part="x")
+    with pytest.raises(ValueError, match="chapter must name"):
+        ClaimsLedger("")
+
+
+def test_claims_list_has_the_papers_and_the_books_own():
+    assert set(range(1, 17)) <= set(CLAIMS)
+    assert all(not CLAIMS[c].own for c in range(1, 17))
+    assert any(c.own for c in CLAIMS.values())
+    table = claims_table()
+    assert list(table["id"]) == list(CLAIMS)
 
 
 def _write_built_book(tmp_path, ledger):
@@ -53,21 +76,31 @@ def _write_built_book(tmp_path, ledger):
 def test_scorecard_collects_from_a_built_book(tmp_path, capsys):
     build = _write_built_book(tmp_path, _ledger())
     verdicts = collect(build)
-    assert [v["claim"] for v in verdicts] == [1, 2]
+    assert [v["claim"] for v in verdicts] == [1, 2, 3]
     table = scorecard(verdicts)
-    assert len(table) == 16  # every claim of the paper is listed, checked or not
+    assert len(table) == 3 + len(CLAIMS) - 3  # every claim is listed, checked or not
     assert table.loc[table.claim == 5, "status"].item() == "not checked yet"
+    c = counts(table)
+    assert (c["reproduced"], c["inconclusive"], c[DECLARED], c["parts"]) == (1, 1, 1, 3)
     assert main(["claims", str(build)]) == 0
-    assert "reproduced" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].startswith("3 parts: 1 reproduced, 1 inconclusive, 0 CONTRADICTED, 1 contradicted (declared)")
+    assert main(["claims", "--strict", str(build)]) == 1
+    assert main(["seeds", str(build), "--csv", str(tmp_path / "seeds.csv")]) == 0
+    assert (tmp_path / "seeds.csv").read_text().startswith("build,seed,")
 
 
-def test_scorecard_exit_codes(tmp_path):
+def test_scorecard_exit_codes(tmp_path, capsys):
     ledger = ClaimsLedger("demo")
-    ledger.check(4, False, {"recall slope": 0.1})
+    ledger.check(4, DOWN)
     build = _write_built_book(tmp_path, ledger)
-    assert main(["claims", str(build)]) == 1  # an unexpected failure
+    assert main(["claims", str(build)]) == 1  # an undeclared contradiction
     assert main(["claims", str(tmp_path / "nowhere")]) == 2
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["claims", str(empty)]) == 2
+    (empty / "broken.ipynb").write_text("{not json")
+    assert main(["claims", str(empty)]) == 2
+    assert "cannot read the executed notebook" in capsys.readouterr().err
     assert json.loads(json.dumps(ledger.payload()))["verdicts"][0]["status"] == FAILED
+    assert main(["claims", "--list"]) == 0
