@@ -88,11 +88,25 @@ def seeds_command(args: argparse.Namespace) -> int:
         seeds = sorted({int(s) for s in checked["seed"] if s != ""})
         rows.append({"build": build, "seed": seeds[0] if len(seeds) == 1 else ",".join(map(str, seeds)), **counts(table)})
     frame = pd.DataFrame(rows)
+    frame["commit"] = _commit()
+    frame["date"] = pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d")
     print(frame.to_string(index=False))
     if args.csv:
         frame.to_csv(args.csv, index=False)
         print(f"written {args.csv}")
     return EXIT_CONTRADICTED if (frame[FAILED] > 0).any() else EXIT_OK
+
+
+def _commit() -> str:
+    """The git commit of the working tree (with ``+dirty`` if it has changes), or ``unknown``."""
+    import subprocess
+
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return sha + ("+dirty" if dirty.strip() else "")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -274,7 +274,7 @@ class ClaimsLedger:
 
     def enforce(self) -> None:
         failed = [v for v in self.verdicts if v.unexpected_failure]
-        if failed and config.asserting():
+        if failed and config.enforcing():
             lines = [f"claim {v.claim} {v.part}: {v.evidence}" for v in failed]
             raise ClaimFailure(f"{len(failed)} claim part(s) contradicted at scale {config.scale()!r}:\n" + "\n".join(lines))
 

@@ -6,6 +6,9 @@ Two environment variables steer every notebook and script:
     ``smoke`` (seconds per notebook, used by the tests; claims are shown but not
     asserted), ``book`` (the default; what the rendered book shows; claims are
     asserted) or ``paper`` (the paper's sizes where the data exists; meant for a GPU).
+``MAD_ENFORCE_CLAIMS``
+    ``0`` shows contradicted claims without failing the notebook (``make seeds`` uses it so
+    that one contradicted part does not hide the rest of a scorecard); default ``1``.
 ``MAD_SEED``
     The base seed (an integer, default :data:`DEFAULT_SEED`). Every random draw in the
     book derives from ``(seed, generation, role)`` through :mod:`mad.seeding`, so rerunning
@@ -67,3 +70,11 @@ def seeds(count: int) -> list[int]:
 def asserting() -> bool:
     """Whether claims are asserted (every scale but ``smoke``)."""
     return scale() != "smoke"
+
+
+def enforcing() -> bool:
+    """Whether a contradicted claim fails its notebook: at book and paper scale, unless ``MAD_ENFORCE_CLAIMS=0``."""
+    raw = os.environ.get("MAD_ENFORCE_CLAIMS", "1").strip()
+    if raw not in ("0", "1"):
+        raise ValueError(f"MAD_ENFORCE_CLAIMS must be 0 or 1; got {raw!r}")
+    return asserting() and raw == "1"
