@@ -237,6 +237,7 @@ def simulate_chains(
     mean0: np.ndarray | None = None,
     cov0: np.ndarray | None = None,
     keep_covs: bool = False,
+    curator: object | None = None,
 ) -> GaussianChains:
     """Run ``chains`` independent Gaussian loops of ``schedule`` for ``generations`` generations.
 
@@ -244,6 +245,11 @@ def simulate_chains(
     ``rng(seed, t, role)`` with roles ``"real"``, ``"synth"`` and ``"split"``; chains are the
     rows of each draw, so a run with more chains extends (does not reproduce) one with fewer.
     """
+    if curator is not None:
+        raise NotImplementedError(
+            f"simulate_chains works on sufficient statistics and cannot apply the row-level curator {curator!r}: "
+            "run the loop with mad.run_loop(..., curator=...) and GaussianModel instead"
+        )
     d = check_int("d", d, minimum=1)
     generations = check_int("generations", generations, minimum=1)
     chains = check_int("chains", chains, minimum=1)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from mad.curation import Curator, curate
 from mad.data import FinitePool, Source
 from mad.models.base import GenerativeModel
 from mad.seeding import derive_seed, rng
@@ -190,6 +191,7 @@ class Generation:
     schedule: Schedule
     seed: int
     fit_seconds: float = 0.0
+    n_assembled: int = 0  # training rows before curation (= len(train) without a curator)
     _eval_cache: dict[int, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict, repr=False)
 
     @property
@@ -226,6 +228,7 @@ def iterate_loop(
     generations: int,
     seed: int = 0,
     first_model: GenerativeModel | None = None,
+    curator: Curator | None = None,
 ) -> Iterator[Generation]:
     """Run ``generations`` generations of ``schedule``; yield each :class:`Generation` as it is trained.
 
@@ -238,6 +241,11 @@ def iterate_loop(
     prototype, source and ``n_init`` (see :func:`first_generation`); it is used instead of
     training G_1 again, so runs that differ only after generation 1 (other λ, other loops) can
     share it. The result is identical to a run that trains its own G_1.
+
+    ``curator`` (optional, a :class:`mad.curation.Curator`) sees generation t's assembled training
+    rows (t ≥ 2) with their provenance, G_{t-1} and the stream ``rng(seed, t, "curate")``, and
+    returns the rows to keep (:func:`mad.curation.curate`); G_t trains on those. The
+    :class:`Generation` records how many rows were assembled before curation.
     """
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a mad.loops.Schedule; got {type(schedule).__name__}")
@@ -245,6 +253,8 @@ def iterate_loop(
         raise TypeError(f"model must be a mad GenerativeModel (with fit/sample); got {type(model).__name__}")
     generations = check_int("generations", generations, minimum=1)
     seed = check_int("seed", seed, minimum=0)
+    if curator is not None and not isinstance(curator, Curator):
+        raise TypeError(f"curator must be a mad.curation.Curator (or None); got {type(curator).__name__}")
     keep_y = bool(model.conditional)
     if keep_y and getattr(source, "n_classes", None) is None:
         raise ValueError(f"{type(model).__name__} is class-conditional but the source has no labels")
@@ -286,6 +296,9 @@ def iterate_loop(
                 else:
                     synth = [new] if new is not None else []
             train = Part.concat(([real] if real is not None else []) + synth)
+        assembled = len(train)
+        if curator is not None and t >= 2:
+            train = curate(curator, train, recent[-1], t, rng(seed, t, "curate"))
         if t == 1 and first_model is not None:
             fitted, elapsed = first_model, 0.0
         else:
@@ -294,7 +307,7 @@ def iterate_loop(
             fitted.fit(train.X, train.y)
             elapsed = time.perf_counter() - start
         recent.append(fitted)
-        yield Generation(t, fitted, train, schedule, seed, fit_seconds=elapsed)
+        yield Generation(t, fitted, train, schedule, seed, fit_seconds=elapsed, n_assembled=assembled)
 
 
 def _check_first_model(first: GenerativeModel, prototype: GenerativeModel, seed: int) -> None:
@@ -324,29 +337,38 @@ def run_loop(
     tags: Mapping[str, Any] | None = None,
     progress: bool = False,
     first_model: GenerativeModel | None = None,
+    curator: Curator | None = None,
 ) -> pd.DataFrame:
     """Run a loop and return a tidy table: one row per (generation, metric).
 
     Each metric is called with the :class:`Generation` and returns a float, or a mapping of
     names to floats (for metrics computed together, such as precision and recall).
     Columns: ``loop, lam, seed, generation, metric, value, n_real, n_synth`` plus ``tags``.
-    ``first_model`` shares an already trained G_1 (see :func:`iterate_loop`).
+    ``first_model`` shares an already trained G_1 (see :func:`iterate_loop`). With a ``curator``
+    the table gains the columns ``curator`` (its name) and ``n_assembled`` (rows before curation).
     """
     if not metrics:
         raise ValueError("metrics must name at least one metric to record")
     rows: list[dict[str, Any]] = []
-    iterator = iterate_loop(schedule, model, source, generations, seed, first_model=first_model)
+    iterator = iterate_loop(schedule, model, source, generations, seed, first_model=first_model, curator=curator)
     if progress:
         from tqdm import tqdm
 
         iterator = tqdm(iterator, total=generations, desc=f"{schedule.loop} λ={schedule.lam:g} seed={seed}", leave=False)
     base = {"loop": schedule.label or schedule.loop, "lam": schedule.lam, "seed": seed, **(tags or {})}
+    if curator is not None:
+        if not isinstance(curator, Curator):
+            raise TypeError(f"curator must be a mad.curation.Curator (or None); got {type(curator).__name__}")
+        base["curator"] = curator.name
     for gen in iterator:
         for name, metric in metrics.items():
             value = metric(gen)
             items = value.items() if isinstance(value, Mapping) else [(name, value)]
             for key, val in items:
-                rows.append({**base, "generation": gen.t, "metric": key, "value": float(val), "n_real": gen.n_real, "n_synth": gen.n_synth})
+                row = {**base, "generation": gen.t, "metric": key, "value": float(val), "n_real": gen.n_real, "n_synth": gen.n_synth}
+                if curator is not None:
+                    row["n_assembled"] = gen.n_assembled
+                rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -55,6 +55,16 @@ class GaussianModel(GenerativeModel):
         self.fitted_ = True
         return self
 
+    def score_samples(self, X: np.ndarray) -> np.ndarray:
+        """Log-density of each row of ``X`` under N(μ̂, Σ̂) (a pseudo-density if Σ̂ is singular)."""
+        from scipy.stats import multivariate_normal
+
+        self._check_fitted()
+        X = check_samples(X, min_samples=1)
+        if X.shape[1] != self.mean_.shape[0]:
+            raise ValueError(f"X must have {self.mean_.shape[0]} columns like the training data; got {X.shape[1]}")
+        return np.atleast_1d(multivariate_normal(self.mean_, self.cov_, allow_singular=True).logpdf(X))
+
     def _sample(self, n: int, lam: float, rng: np.random.Generator) -> np.ndarray:
         d = self.mean_.shape[0]
         z = rng.standard_normal((n, d))
