@@ -140,6 +140,8 @@ CLAIMS: dict[int, Claim] = {
         "gerstgrasser2024collapse",
         ("accumulate_or_replace",),
     ),
+    # -- provenance and detection (ids 21-25) --
+    # -- curation and verification (ids 26-30) --
 }
 
 #: The paper's claims only, by id (kept for readers of earlier versions).
