@@ -54,6 +54,26 @@ def test_training_lowers_the_loss(digits) -> None:
     assert hist[-50:].mean() < 0.7 * hist[:20].mean()
 
 
+@pytest.mark.parametrize("target, snr_gamma", [("x0", 15.0), ("eps", None), ("eps", 5.0), ("x0", None)])
+def test_targets_and_loss_weights_train(digits, target, snr_gamma) -> None:
+    X, y = digits
+    model = ConditionalDDPM(**TINY, target=target, snr_gamma=snr_gamma, random_state=0).fit(X, y)
+    assert model.loss_history_.shape == (5,) and np.all(np.isfinite(model.loss_history_))
+    S = model.sample(7, lam=0.5, random_state=0)
+    assert S.shape == (7, 64) and 0.0 <= S.min() and S.max() <= 1.0
+
+
+def test_fit_leaves_the_global_torch_rng_alone(digits) -> None:
+    import torch
+
+    X, y = digits
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    ConditionalDDPM(**TINY, random_state=5).fit(X, y)
+    assert torch.equal(torch.rand(3), expected)
+
+
 def test_samples_shape_range_labels_and_determinism(digits) -> None:
     X, y = digits
     model = ConditionalDDPM(**TINY, random_state=1).fit(X, y)
@@ -81,6 +101,12 @@ def test_clear_errors(digits) -> None:
         ConditionalDDPM(**TINY).fit(X)
     with pytest.raises(ValueError, match="p_uncond"):
         ConditionalDDPM(**TINY, p_uncond=1.0).fit(X, y)
+    with pytest.raises(ValueError, match="target must be"):
+        ConditionalDDPM(**TINY, target="v").fit(X, y)
+    with pytest.raises(ValueError, match="warmup"):
+        ConditionalDDPM(**TINY, warmup=1.0).fit(X, y)
+    with pytest.raises(ValueError, match="snr_gamma"):
+        ConditionalDDPM(**TINY, snr_gamma=0.0).fit(X, y)
     with pytest.raises(ValueError, match="one non-negative integer label"):
         ConditionalDDPM(**TINY).fit(X, y[:10])
     with pytest.raises(Exception, match="not fitted"):

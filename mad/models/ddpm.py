@@ -1,23 +1,40 @@
 """A class-conditional DDPM with classifier-free guidance, sized for 8x8 digits on a CPU.
 
 Forward process (Ho et al. 2020) on pixels scaled to [-1, 1], with a cosine schedule
-(Nichol & Dhariwal 2021) of ``T`` steps:
+(Nichol & Dhariwal 2021) of ``T`` steps and signal-to-noise ratio SNR_t = ᾱ_t / (1 - ᾱ_t):
 
     q(x_t | x_0) = N(√ᾱ_t x_0, (1 - ᾱ_t) I),    ᾱ_t = cos²(π/2 · (t/T + s)/(1 + s)) / cos²(π/2 · s/(1 + s)).
 
-A residual MLP ε_θ(x_t, t, c) is trained on ‖ε - ε_θ(√ᾱ_t x_0 + √(1-ᾱ_t) ε, t, c)‖², with the
-label c replaced by a "null" label ∅ 10% of the time, so the same network is also an
-unconditional model (Ho & Salimans 2022). Sampling runs the T ancestral steps with the guided noise
+A residual MLP f_θ(x_t, t, c) predicts the clean image x̂_0 directly (``target="x0"``; ``"eps"``
+is Ho et al.'s noise prediction ε̂, with x̂_0 = (x_t - √(1-ᾱ_t) ε̂)/√ᾱ_t) and is trained with
+the min-SNR-γ weighting of Hang et al. (2023),
 
-    ε̃ = (1 + w) ε_θ(x_t, t, c) - w ε_θ(x_t, t, ∅),
+    L = E_{t, x_0, ε} min(SNR_t, γ) ‖x_0 - x̂_0(√ᾱ_t x_0 + √(1-ᾱ_t) ε, t, c)‖²,
 
-and the paper's sampling bias is **λ = 1/(1 + w)** (Alemohammad et al. 2024, Sec. 2.3): λ = 1 is
-plain conditional sampling, λ = 0.5 is w = 1. Each step clips the predicted x_0 to [-1, 1]; the
-result is mapped back to [0, 1] and clipped. Synthetic sets are class-balanced.
+i.e. the ε-loss (weight SNR_t on the x_0-error) capped at γ so that the nearly clean steps do not
+dominate (``snr_gamma=None``: the unweighted loss on the target). The label c is replaced by a
+"null" label ∅ with probability ``p_uncond``, so the same network is also an unconditional model
+(Ho & Salimans 2022). The label is added to the input layer, h_0 = W x_t + e_in(c), and the sum of
+time and label embeddings modulates every residual block through FiLM (h <- h + MLP(LN(h)·(1 + a)
++ b), (a, b) linear in the embedding; Perez et al. 2018, as in the adaptive group norm of Dhariwal &
+Nichol 2021). Adam (Kingma & Ba 2015) with a 3% linear warmup and cosine decay to 0.
 
-Why T = 100 (the paper uses 500 for 28x28 MNIST): sampling cost is linear in T and dominates a
-generation on a CPU; 64-pixel digits need far fewer steps for clean samples, and the cosine
-schedule keeps the step sizes small at both ends with few steps.
+Sampling runs the T ancestral steps of Ho et al. with the guided prediction
+
+    x̃_0 = (1 + w) x̂_0(x_t, t, c) - w x̂_0(x_t, t, ∅),
+
+which equals guidance on ε (ε is affine in x̂_0 at fixed x_t). The paper's sampling bias is
+**λ = 1/(1 + w)** (Alemohammad et al. 2024, Sec. 2.3): λ = 1 is plain conditional sampling,
+λ = 0.5 is w = 1. Each step clips x̃_0 to [-1, 1] and draws x_{t-1} from the posterior
+q(x_{t-1} | x_t, x̃_0); the result is mapped back to [0, 1] and clipped. Synthetic sets are
+class-balanced.
+
+Why these defaults (measured on one CPU thread, G_1 on 1,000 digits; ``benchmarks/bench_ddpm.py``):
+the x_0 target with min-SNR weighting gives clean, legible digits after 300 updates, where ε
+prediction at 600 updates still leaves speckled samples (FID ~11). A larger γ trades legibility
+for recall (γ = 15: legibility ~0.99, recall ~0.7 on 597 samples; the label at the input lifts
+legibility). T = 100 instead of the paper's 500: sampling cost is linear in T, and 64-pixel
+digits need far fewer steps.
 """
 
 from __future__ import annotations
@@ -56,23 +73,29 @@ def cosine_alpha_bar(T: int, s: float = 0.008) -> np.ndarray:
 
 
 class _Block(nn.Module):
+    """h + MLP(LN(h) · (1 + a) + b) with (a, b) = Linear(embedding): a FiLM-modulated residual block."""
+
     def __init__(self, width: int) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.LayerNorm(width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(), nn.Linear(width, width))
-        self.cond = nn.Linear(width, width)
+        self.norm = nn.LayerNorm(width, elementwise_affine=False)
+        self.net = nn.Sequential(nn.SiLU(), nn.Linear(width, width), nn.SiLU(), nn.Linear(width, width))
+        self.film = nn.Linear(width, 2 * width)
 
     def forward(self, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
-        return h + self.net(h + self.cond(emb))
+        scale, shift = self.film(emb).chunk(2, dim=1)
+        return h + self.net(self.norm(h) * (1 + scale) + shift)
 
 
 class Denoiser(nn.Module):
-    """ε_θ(x_t, t, c): a residual MLP; time (sinusoidal) and label embeddings condition every block."""
+    """f_θ(x_t, t, c): a residual MLP; the label enters the input layer, and time (sinusoidal) and
+    label embeddings modulate every block."""
 
     def __init__(self, dim: int, n_classes: int, width: int, depth: int) -> None:
         super().__init__()
         self.null = n_classes
         self.inp = nn.Linear(dim, width)
         self.label = nn.Embedding(n_classes + 1, width)
+        self.label_in = nn.Embedding(n_classes + 1, width)
         self.time = nn.Sequential(nn.Linear(64, width), nn.SiLU(), nn.Linear(width, width))
         self.blocks = nn.ModuleList(_Block(width) for _ in range(depth))
         self.out = nn.Sequential(nn.LayerNorm(width), nn.SiLU(), nn.Linear(width, dim))
@@ -81,7 +104,7 @@ class Denoiser(nn.Module):
     def forward(self, x: torch.Tensor, t: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         angles = t[:, None].float() * self.freqs[None]
         emb = self.time(torch.cat([angles.sin(), angles.cos()], dim=1)) + self.label(c)
-        h = self.inp(x)
+        h = self.inp(x) + self.label_in(c)
         for block in self.blocks:
             h = block(h, emb)
         return self.out(h)
@@ -94,7 +117,10 @@ class ConditionalDDPM(GenerativeModel):
     ----------
     T: diffusion steps. width, depth: the residual MLP. n_steps: Adam updates per fit (a
         fixed budget, so a generation costs the same whatever its training-set size).
-    batch_size, lr: Adam minibatch and learning rate (cosine-decayed to 0).
+    batch_size, lr: Adam minibatch and peak learning rate (linear warmup over the first
+        ``warmup`` fraction of the updates, then cosine decay to 0).
+    target: what the network predicts, ``"x0"`` (the clean image) or ``"eps"`` (the noise).
+    snr_gamma: γ of the min-SNR-γ loss weight (``None``: unweighted MSE on the target).
     p_uncond: probability of dropping the label during training (the paper's 10%).
     random_state: seed of initialisation, minibatches and noise in ``fit``.
     """
@@ -105,11 +131,14 @@ class ConditionalDDPM(GenerativeModel):
     def __init__(
         self,
         T: int = 100,
-        width: int = 256,
-        depth: int = 3,
-        n_steps: int = 2000,
+        width: int = 128,
+        depth: int = 2,
+        n_steps: int = 400,
         batch_size: int = 128,
-        lr: float = 2e-3,
+        lr: float = 6e-3,
+        warmup: float = 0.03,
+        target: str = "x0",
+        snr_gamma: float | None = 20.0,
         p_uncond: float = 0.1,
         random_state: int | None = None,
     ) -> None:
@@ -119,12 +148,19 @@ class ConditionalDDPM(GenerativeModel):
         self.n_steps = n_steps
         self.batch_size = batch_size
         self.lr = lr
+        self.warmup = warmup
+        self.target = target
+        self.snr_gamma = snr_gamma
         self.p_uncond = p_uncond
         self.random_state = random_state
 
     def _schedule(self) -> tuple[torch.Tensor, torch.Tensor]:
         abar = torch.from_numpy(cosine_alpha_bar(check_int("T", self.T, minimum=2))).float()
         return abar, 1 - abar / torch.cat([torch.ones(1), abar[:-1]])
+
+    def _x0(self, out: torch.Tensor, x: torch.Tensor, abar_t: torch.Tensor) -> torch.Tensor:
+        """x̂_0 from the network output (the output itself, or (x_t - √(1-ᾱ) ε̂)/√ᾱ)."""
+        return out if self.target == "x0" else (x - (1 - abar_t).sqrt() * out) / abar_t.sqrt()
 
     def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> ConditionalDDPM:
         """Train on pixels ``X`` in [0, 1] with labels ``y`` (0..K-1) for ``n_steps`` Adam steps."""
@@ -136,32 +172,48 @@ class ConditionalDDPM(GenerativeModel):
             raise ValueError(f"y must hold one non-negative integer label per row of X; got shape {y.shape}")
         if not 0.0 <= self.p_uncond < 1.0:
             raise ValueError(f"p_uncond (label dropout) must be in [0, 1); got {self.p_uncond}")
+        if self.target not in ("x0", "eps"):
+            raise ValueError(f"target must be 'x0' or 'eps'; got {self.target!r}")
+        if not 0.0 <= self.warmup < 1.0:
+            raise ValueError(f"warmup (fraction of the updates) must be in [0, 1); got {self.warmup}")
+        if self.snr_gamma is not None and not self.snr_gamma > 0:
+            raise ValueError(f"snr_gamma must be > 0 or None; got {self.snr_gamma}")
         n_steps = check_int("n_steps", self.n_steps, minimum=1)
-        batch = check_int("batch_size", self.batch_size, minimum=1)
-        with single_torch_thread():
+        batch = min(check_int("batch_size", self.batch_size, minimum=1), len(X))
+        n_warm = int(self.warmup * n_steps)
+        abar, _ = self._schedule()
+        snr = abar / (1 - abar)
+        # min-SNR-γ weight of the x_0-error, written for the chosen target (ε-error = SNR · x_0-error)
+        weight = torch.ones_like(snr) if self.snr_gamma is None else snr.clamp(max=float(self.snr_gamma))
+        if self.target == "eps" and self.snr_gamma is not None:
+            weight = weight / snr
+        with single_torch_thread(), torch.random.fork_rng(devices=[]):  # global RNG restored on exit
             gen = torch.Generator().manual_seed(0 if self.random_state is None else int(self.random_state))
-            torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=gen)))
+            torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=gen)))  # initialisation only
             self.n_classes_ = int(y.max()) + 1
             self.net_ = Denoiser(X.shape[1], self.n_classes_, check_int("width", self.width, 1), check_int("depth", self.depth, 1))
-            abar, _ = self._schedule()
             x0 = torch.from_numpy(2 * X - 1).float()
             labels = torch.from_numpy(y)
-            opt = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, n_steps)
-            self.loss_history_ = np.empty(n_steps)
+            opt = torch.optim.Adam(self.net_.parameters(), lr=self.lr, fused=True)
+            sched = torch.optim.lr_scheduler.LambdaLR(
+                opt, lambda s: (s + 1) / n_warm if s < n_warm else 0.5 + 0.5 * math.cos(math.pi * (s - n_warm) / (n_steps - n_warm))
+            )
+            history = torch.empty(n_steps)
             for step in range(n_steps):
-                idx = torch.randint(len(x0), (min(batch, len(x0)),), generator=gen)
+                idx = torch.randint(len(x0), (batch,), generator=gen)
                 xb, cb = x0[idx], labels[idx].clone()
-                cb[torch.rand(len(idx), generator=gen) < self.p_uncond] = self.n_classes_  # label dropout -> ∅
-                t = torch.randint(self.T, (len(idx),), generator=gen)
+                cb[torch.rand(batch, generator=gen) < self.p_uncond] = self.n_classes_  # label dropout -> ∅
+                t = torch.randint(self.T, (batch,), generator=gen)
                 eps = torch.randn(xb.shape, generator=gen)
                 a = abar[t][:, None]
-                loss = ((self.net_(a.sqrt() * xb + (1 - a).sqrt() * eps, t, cb) - eps) ** 2).mean()
+                out = self.net_(a.sqrt() * xb + (1 - a).sqrt() * eps, t, cb)
+                loss = (weight[t][:, None] * (out - (xb if self.target == "x0" else eps)) ** 2).mean()
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
                 sched.step()
-                self.loss_history_[step] = loss.item()
+                history[step] = loss.detach()
+        self.loss_history_ = history.numpy().astype(np.float64)
         self.net_.eval()
         self.fitted_ = True
         return self
@@ -181,13 +233,13 @@ class ConditionalDDPM(GenerativeModel):
             for t in reversed(range(self.T)):
                 tt = torch.full((n,), t, dtype=torch.long)
                 if w == 0:
-                    eps = self.net_(x, tt, c)
+                    out = self.net_(x, tt, c)
                 else:
-                    e_c, e_u = self.net_(torch.cat([x, x]), torch.cat([tt, tt]), both).chunk(2)
-                    eps = (1 + w) * e_c - w * e_u
+                    o_c, o_u = self.net_(torch.cat([x, x]), torch.cat([tt, tt]), both).chunk(2)
+                    out = (1 + w) * o_c - w * o_u
                 a, b = abar[t], betas[t]
                 a_prev = abar[t - 1] if t > 0 else torch.tensor(1.0)
-                x0 = ((x - (1 - a).sqrt() * eps) / a.sqrt()).clamp(-1, 1)
+                x0 = self._x0(out, x, a).clamp(-1, 1)
                 # posterior mean of q(x_{t-1} | x_t, x_0), with variance β̃_t
                 mean = (a_prev.sqrt() * b / (1 - a)) * x0 + ((1 - b).sqrt() * (1 - a_prev) / (1 - a)) * x
                 if t > 0:

@@ -117,3 +117,7 @@ class GaussianMixtureModel(GenerativeModel):
         """log p(x) of the fitted mixture (at λ = 1)."""
         self._check_fitted()
         return self.gmm_.score_samples(check_samples(X, min_samples=1, n_features=self.means_.shape[1]))
+
+    def score_samples(self, X: np.ndarray) -> np.ndarray:
+        """log p(x) of each row (scikit-learn's name; used by :class:`mad.curation.KeepLikely`)."""
+        return self.log_density(X)
