@@ -141,7 +141,57 @@ CLAIMS: dict[int, Claim] = {
         ("accumulate_or_replace",),
     ),
     # -- provenance and detection (ids 21-25) --
+    21: Claim(
+        "A detector (TPR, FPR) that removes flagged rows sets the Gaussian fresh data loop's steady-state variance ratio to v* = w/(1 − (1 − w)λ), w = n_r(1 − FPR)/(n_r(1 − FPR) + n_s(1 − TPR)), up to O(1/kept rows) corrections that the exact recursion with binomial counts removes.",
+        "madbook2026",
+        ("provenance_and_detection",),
+    ),
+    22: Claim(
+        "Behind a detector, the steady-state variance ratio rises toward 1 step by step as the TPR rises (fixed FPR).",
+        "madbook2026",
+        ("provenance_and_detection",),
+    ),
+    23: Claim(
+        "FPR hardly matters, TPR does: a 0.1 drop in TPR costs more variance than a 0.1 rise in FPR (theory: (1 − FPR)/(1 − TPR) times more).",
+        "madbook2026",
+        ("provenance_and_detection",),
+    ),
+    24: Claim(
+        "A detector makes n_s synthetic rows admissible (n_e ≥ n_r) when the undetected part n_s(1 − TPR) is below the admissible n_s of the n_e map, and not when it is well above it.",
+        "madbook2026",
+        ("provenance_and_detection",),
+    ),
+    25: Claim(
+        "A real-vs-synthetic classifier in the digits feature space detects conditional-DDPM digits better than chance on held-out data, and as a filter it raises the real fraction of the fresh data loop's training sets.",
+        "madbook2026",
+        ("provenance_and_detection",),
+    ),
     # -- curation and verification (ids 26-30) --
+    26: Claim(
+        "Reward curation with no real data (K = 2, Bradley–Terry): the expected reward rises along the exact recursion p_{t+1}(j) = 2 p_t(j) Σ_i p_t(i) σ(r_j − r_i), and the mass moves onto the top-reward mode.",
+        "ferbach2024curated",
+        ("curation_and_verification",),
+    ),
+    27: Claim(
+        "Reward curation with a share of fresh real data in every training set settles at the bounded fixed point of the recursion: E[r] and KL(P_r ‖ G_t) stop moving, at the values the recursion predicts.",
+        "ferbach2024curated",
+        ("curation_and_verification",),
+    ),
+    28: Claim(
+        "Keeping the synthetic samples the previous model finds most likely (a 'quality' filter) loses diversity: modes are lost and the spread collapses, to far fewer modes than a verifier keeps.",
+        "feng2024verification",
+        ("curation_and_verification",),
+    ),
+    29: Claim(
+        "Selecting synthetic data with a verifier that checks it against the truth keeps both diversity (modes, spread) and quality, where random selection of a generator's errors lets them compound.",
+        "feng2024verification",
+        ("curation_and_verification",),
+    ),
+    30: Claim(
+        "Controlled sampling is a precision–recall knob: lowering λ, or truncating to the most likely samples, raises precision and lowers recall.",
+        "kynkaanniemi2019improved",
+        ("curation_and_verification",),
+    ),
 }
 
 #: The paper's claims only, by id (kept for readers of earlier versions).
@@ -217,15 +267,18 @@ class ClaimsLedger:
     """Collects the verdicts of one chapter.
 
     >>> from mad import verdicts as V
-    >>> ledger = ClaimsLedger("diffusion_fully_synthetic")
+    >>> ledger = ClaimsLedger("diffusion_fully_synthetic")  # replicates="chains" where chains are the replicates
     >>> ledger.check(3, V.rises(fid_curves, what="FID"), part="λ = 1: FID rises")  # doctest: +SKIP
     >>> ledger.show()  # doctest: +SKIP
     """
 
-    def __init__(self, chapter: str) -> None:
+    def __init__(self, chapter: str, replicates: str = "seeds") -> None:
         if not isinstance(chapter, str) or not chapter:
             raise ValueError("chapter must name the chapter (for example 'gaussian_fully_synthetic')")
+        if not isinstance(replicates, str) or not replicates:
+            raise ValueError(f"replicates must name the independent replicates of the chapter's tests (seeds, chains); got {replicates!r}")
         self.chapter = chapter
+        self.replicates = replicates
         self.verdicts: list[Verdict] = []
 
     def check(self, claim: int, evidence: Evidence, part: str = "", declared: str = "") -> Verdict:
@@ -244,6 +297,8 @@ class ClaimsLedger:
             raise TypeError(f"declared must be the reason (a string) why claim {claim} is not expected to reproduce; got {declared!r}")
         if any(v.claim == claim and v.part == part for v in self.verdicts):
             raise ValueError(f"claim {claim} already has a part named {part!r} in this chapter: name each part differently")
+        if evidence.unit == "seeds" and self.replicates != "seeds":
+            evidence = evidence.with_unit(self.replicates)
         verdict = Verdict(claim=claim, chapter=self.chapter, part=part, evidence=evidence, declared=declared.strip())
         self.verdicts.append(verdict)
         return verdict

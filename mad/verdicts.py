@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -83,6 +83,7 @@ class Evidence:
     outcome: str
     level: float = LEVEL
     details: dict[str, Any] = field(default_factory=dict)
+    unit: str = "seeds"
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -94,10 +95,16 @@ class Evidence:
 
     def summary(self) -> str:
         """One line: the statistic, its effect and interval, the seeds, the extra numbers."""
-        text = f"{self.statistic} = {self.interval} ({self.level:.0%} CI, {self.n} seeds)"
+        text = f"{self.statistic} = {self.interval} ({self.level:.0%} CI, {self.n} {self.unit})"
         if self.details:
             text += "; " + "; ".join(f"{k} = {_fmt(v)}" for k, v in self.details.items())
         return text
+
+    def with_unit(self, unit: str) -> Evidence:
+        """The same evidence, saying what the independent replicates are (``"seeds"``, ``"chains"``, ...)."""
+        if not isinstance(unit, str) or not unit:
+            raise ValueError(f"unit must name the replicates, for example 'chains'; got {unit!r}")
+        return replace(self, unit=unit)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -176,7 +183,9 @@ def _curves(values: Curves, name: str) -> pd.DataFrame:
     if frame.shape[1] < 2:
         raise ValueError(f"{name} needs at least two generations to show a trend; got {frame.shape[1]}")
     if not np.isfinite(frame.to_numpy()).all():
-        raise ValueError(f"{name} has NaN or infinite values (or seeds with missing generations): a metric failed upstream")
+        raise ValueError(
+            f"{name} has NaN or infinite values: a metric failed upstream, or some replicates miss generations (a wide table pads them with NaN)"
+        )
     return frame
 
 
@@ -390,13 +399,14 @@ def ordered(
     for i in range(len(labels) - 1):
         d = series[i + 1].reindex(series[0].index) - series[i]
         steps.append((labels[i], labels[i + 1], *interval(sign * d, level)))
-    worst = min(steps, key=lambda s: s[2])
     any_against = any(s[4] < 0 for s in steps)
     all_for = all(s[3] > 0 for s in steps)
     outcome = REPRODUCED if all_for else CONTRADICTED if any_against else INCONCLUSIVE
+    # report the step that decides: the most reversed one if any is, else the least certain one
+    worst = min(steps, key=lambda s: s[4]) if any_against else min(steps, key=lambda s: s[3])
     word = "increases" if sign > 0 else "decreases"
     rule = f"{what} {word} along {by} {' → '.join(map(str, labels))}: every adjacent paired step, Bonferroni over {len(steps)}"
-    stat = f"least step {worst[0]} → {worst[1]} (signed in the claimed direction)"
+    stat = f"deciding step {worst[0]} → {worst[1]} (signed in the claimed direction)"
     means = {f"mean {by}={k}": float(s.mean()) for k, s in zip(labels, series)}
     return Evidence("ordered", rule, stat, worst[2], worst[3], worst[4], len(series[0]), outcome, LEVEL, means)
 
@@ -461,7 +471,9 @@ def agrees_with_theory(
     if len(frame) < 2:
         raise ValueError(f"observed needs at least two replicates; got {len(frame)}")
     if not np.isfinite(frame.to_numpy()).all():
-        raise ValueError("observed has NaN or infinite values")
+        raise ValueError(
+            "observed has NaN or infinite values (columns of different lengths are padded with NaN: give each point the same replicates)"
+        )
     pred = (
         np.broadcast_to(np.asarray(predicted, dtype=float), (frame.shape[1],)) if np.ndim(predicted) == 0 else np.asarray(predicted, float)
     )

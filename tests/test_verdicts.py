@@ -183,3 +183,19 @@ def test_evidence_serialises():
 def test_bad_input_names_the_argument(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_ordered_reports_the_deciding_step():
+    rng = np.random.default_rng(9)
+    base = rng.normal(0, 1, 6)
+    groups = {"a": base, "b": base + 5 + rng.normal(0, 0.1, 6), "c": base + 5 + rng.normal(0, 3, 6)}
+    ev = V.ordered(groups, "increasing")
+    assert ev.outcome == V.INCONCLUSIVE
+    assert "b → c" in ev.statistic and ev.low < 0 < ev.high
+
+
+def test_evidence_names_its_replicates():
+    ev = V.rises(trend(1.0)).with_unit("chains")
+    assert "5 chains" in ev.summary()
+    with pytest.raises(ValueError, match="unit must name"):
+        ev.with_unit("")
