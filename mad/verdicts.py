@@ -238,15 +238,29 @@ def interval(values: Values, level: float = LEVEL) -> tuple[float, float, float]
 
 
 def _directional(
-    test: str, rule: str, statistic: str, d: pd.Series, sign: int, threshold: float = 0.0, level: float = LEVEL, **details: Any
+    test: str, rule: str, statistic: str, d: pd.Series, sign: int, min_effect: float = 0.0, level: float = LEVEL, **details: Any
 ) -> Evidence:
-    """Reproduced when the interval of ``d`` lies beyond ``threshold`` on the side ``sign``."""
+    """Reproduced when the interval of ``d`` lies beyond 0 on the side ``sign``; contradicted when it
+    lies on the other side of 0, or (with ``min_effect`` m > 0) entirely short of an effect of size m
+    in the claimed direction: the smallest effect of interest is then excluded with confidence."""
     mean, low, high = interval(d, level)
     if sign > 0:
-        outcome = REPRODUCED if low > threshold else CONTRADICTED if high < threshold else INCONCLUSIVE
+        outcome = REPRODUCED if low > 0 else CONTRADICTED if high < min_effect else INCONCLUSIVE
     else:
-        outcome = REPRODUCED if high < threshold else CONTRADICTED if low > threshold else INCONCLUSIVE
+        outcome = REPRODUCED if high < 0 else CONTRADICTED if low > -min_effect else INCONCLUSIVE
+    if min_effect:
+        details = {**details, "smallest effect of interest": min_effect}
     return Evidence(test, rule, statistic, mean, low, high, len(d), outcome, level, details)
+
+
+def _min_effect(value: float) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"min_effect must be a number >= 0; got {value!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"min_effect must be a finite number >= 0 (the smallest effect of interest); got {value!r}")
+    return value
 
 
 def _equivalent(
@@ -277,22 +291,31 @@ def _margin(margin: float) -> float:
 # --------------------------------------------------------------------------- trends over generations
 
 
-def rises(curves: Curves, what: str = "the metric", statistic: Statistic = "slope", start: Any = None, end: Any = None) -> Evidence:
+def rises(
+    curves: Curves, what: str = "the metric", statistic: Statistic = "slope", start: Any = None, end: Any = None, min_effect: float = 0.0
+) -> Evidence:
     """The metric rises over generations: the per-seed ``statistic`` (OLS slope per generation, or
-    the change from the first to the last generation in the window) is positive."""
+    the change from the first to the last generation in the window) is positive.
+
+    ``min_effect`` m > 0 states the smallest rise that would count: when the whole interval lies
+    below m the data exclude any meaningful rise and the outcome is *contradicted*, not inconclusive
+    (equivalence testing with a smallest effect size of interest; Lakens 2017).
+    """
     frame = _window(_curves(curves, "curves"), start, end, "rises")
     d = _statistic(frame, statistic)
-    means = frame.mean()
     rule = f"{what} rises: {_describe(statistic, frame)} > 0"
-    return _directional("rises", rule, _describe(statistic, frame), d, +1, **_ends(means))
+    return _directional("rises", rule, _describe(statistic, frame), d, +1, _min_effect(min_effect), **_ends(frame.mean()))
 
 
-def falls(curves: Curves, what: str = "the metric", statistic: Statistic = "slope", start: Any = None, end: Any = None) -> Evidence:
-    """The metric falls over generations: the per-seed ``statistic`` is negative (see :func:`rises`)."""
+def falls(
+    curves: Curves, what: str = "the metric", statistic: Statistic = "slope", start: Any = None, end: Any = None, min_effect: float = 0.0
+) -> Evidence:
+    """The metric falls over generations: the per-seed ``statistic`` is negative (see :func:`rises`,
+    also for ``min_effect``)."""
     frame = _window(_curves(curves, "curves"), start, end, "falls")
     d = _statistic(frame, statistic)
     rule = f"{what} falls: {_describe(statistic, frame)} < 0"
-    return _directional("falls", rule, _describe(statistic, frame), d, -1, **_ends(frame.mean()))
+    return _directional("falls", rule, _describe(statistic, frame), d, -1, _min_effect(min_effect), **_ends(frame.mean()))
 
 
 def _ends(means: pd.Series) -> dict[str, float]:

@@ -199,3 +199,15 @@ def test_evidence_names_its_replicates():
     assert "5 chains" in ev.summary()
     with pytest.raises(ValueError, match="unit must name"):
         ev.with_unit("")
+
+
+def test_min_effect_turns_a_confidently_negligible_trend_into_a_contradiction():
+    slopes = np.array([-0.002, -0.001, 0.0, 0.0, 0.001, 0.002])  # a trend of mean 0, tightly known
+    flat = pd.DataFrame(np.outer(slopes, np.arange(1, 11)), columns=range(1, 11))
+    assert V.falls(flat).outcome == V.INCONCLUSIVE
+    ev = V.falls(flat, min_effect=0.01)
+    assert ev.outcome == V.CONTRADICTED and ev.details["smallest effect of interest"] == 0.01
+    assert V.rises(flat, min_effect=0.01).outcome == V.CONTRADICTED
+    assert V.falls(trend(-1.0), min_effect=0.01).outcome == V.REPRODUCED
+    with pytest.raises(ValueError, match="min_effect must be"):
+        V.falls(flat, min_effect=-1)
