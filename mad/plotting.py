@@ -82,7 +82,7 @@ def sample_grid(images: np.ndarray, rows: int, cols: int, ax: plt.Axes, shape: t
     h, w = shape
     n = rows * cols
     imgs = np.clip(np.asarray(images[:n], dtype=float).reshape(-1, h, w), 0, 1)
-    canvas = np.ones((rows * (h + 1) - 1, cols * (w + 1) - 1))
+    canvas = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), 0.3)  # light grey separators, distinct from the ink
     for i, img in enumerate(imgs):
         r, c = divmod(i, cols)
         canvas[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = img
@@ -101,3 +101,22 @@ def tsne_embedding(features: list[np.ndarray], random_state: int = 0, perplexity
     sizes = [len(f) for f in features]
     emb = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=random_state).fit_transform(np.concatenate(features))
     return np.split(emb, np.cumsum(sizes)[:-1])
+
+
+def labelled_rows(rows: dict[str, np.ndarray], ax: plt.Axes, shape: tuple[int, int] = (8, 8), title: str = "") -> None:
+    """One row of images per entry of ``rows`` (label -> images), the label at the left of its row.
+
+    Rows are separated by a light gap, so a row of real digits can sit above rows of samples
+    (for example G_1 and the last generation) for a direct comparison.
+    """
+    if not rows:
+        raise ValueError("rows must map at least one label to images")
+    cols = max(len(v) for v in rows.values())
+    h, w = shape
+    stacked = np.zeros((len(rows) * cols, h * w))  # empty slots stay blank
+    for r, images in enumerate(rows.values()):
+        imgs = np.asarray(images, dtype=float).reshape(len(images), h * w)
+        stacked[r * cols : r * cols + len(imgs)] = imgs
+    sample_grid(stacked, len(rows), cols, ax, shape=shape, title=title)
+    ax.set_yticks([r * (h + 1) + (h - 1) / 2 for r in range(len(rows))], list(rows), fontsize=9)
+    ax.tick_params(axis="y", length=0)
