@@ -99,8 +99,12 @@ class WGANGP(GenerativeModel):
 
     Attributes
     ----------
-    generator_, critic_: the trained torch modules (``generator_`` holds the EMA weights θ̄).
-    w_distance_: the critic's estimate E[D(x)] - E[D(G(z))] after each generator step.
+    generator_ : torch.nn.Module
+        The trained generator, holding the EMA weights θ̄.
+    critic_ : torch.nn.Module
+        The trained critic.
+    w_distance_ : numpy.ndarray
+        The critic's estimate E[D(x)] - E[D(G(z))] after each generator step.
     """
 
     lam_rule = "truncation ψ = λ: the latent is scaled toward its mean 0, x = G(λ z), z ~ N(0, I)"
