@@ -80,6 +80,9 @@ def _critic(n_features: int, hidden: int) -> nn.Sequential:
 class WGANGP(GenerativeModel):
     """Unconditional WGAN-GP on flattened square images in [0, 1]; samples G(ψ z) with ψ = λ.
 
+    The settings before the cheap defaults were n_steps = 300, n_critic = 3, lr = 1e-3,
+    gp_weight = 10, betas = (0.5, 0.9), ema_decay = 0.
+
     Parameters
     ----------
     latent_dim: dimension k of the latent z ~ N(0, I_k).
@@ -93,9 +96,6 @@ class WGANGP(GenerativeModel):
     betas: Adam's (β₁, β₂) for both networks.
     ema_decay: cap of the EMA decay β_t of the sampled generator's weights (0: no averaging).
     random_state: seed of the weights and of every training draw. ``fit`` uses one torch thread.
-
-    The settings before the cheap defaults were ``n_steps=300, n_critic=3, lr=1e-3,
-    gp_weight=10, betas=(0.5, 0.9), ema_decay=0``.
 
     Attributes
     ----------
