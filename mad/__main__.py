@@ -90,6 +90,8 @@ def seeds_command(args: argparse.Namespace) -> int:
     frame = pd.DataFrame(rows)
     frame["commit"] = _commit()
     frame["date"] = pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d")
+    if args.note:
+        frame["note"] = args.note
     print(frame.to_string(index=False))
     if args.csv:
         frame.to_csv(args.csv, index=False)
@@ -119,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = sub.add_parser("seeds", help="scorecard counts of several builds (one per MAD_SEED)")
     seeds.add_argument("build_dirs", nargs="+", help="build folders, one per seed")
     seeds.add_argument("--csv", help="also write the counts to this CSV file")
+    seeds.add_argument("--note", help="a note stored with every row (for example how the builds were made)")
     args = parser.parse_args(argv)
     if args.command == "claims":
         return claims_command(args)
