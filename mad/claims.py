@@ -192,6 +192,7 @@ CLAIMS: dict[int, Claim] = {
         "kynkaanniemi2019improved",
         ("curation_and_verification",),
     ),
+    # -- accumulate or replace, extended (ids 31-35) --
 }
 
 #: The paper's claims only, by id (kept for readers of earlier versions).
