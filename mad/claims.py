@@ -193,6 +193,31 @@ CLAIMS: dict[int, Claim] = {
         ("curation_and_verification",),
     ),
     # -- accumulate or replace, extended (ids 31-35) --
+    31: Claim(
+        "Linear regression, replace: the test error of generation t is t·E_1, with E_1 = σ² d/(T − d − 1) the error of one least-squares fit to T rows: it grows without bound.",
+        "gerstgrasser2024collapse",
+        ("accumulate_or_replace",),
+    ),
+    32: Claim(
+        "Linear regression, accumulate: the test error follows E_1 Σ_{s ≤ t} 1/s² and stays below (π²/6) E_1 however many generations run.",
+        "gerstgrasser2024collapse",
+        ("accumulate_or_replace",),
+    ),
+    33: Claim(
+        "Linear regression, accumulate-subsample (a fixed budget of T rows drawn from the accumulated pool): the error sits between accumulate and replace, and degrades ever more slowly.",
+        "kazdan2024collapse",
+        ("accumulate_or_replace",),
+    ),
+    34: Claim(
+        "Gaussian, accumulate with sampling bias λ < 1: E tr Σ_t / tr Σ_0 = Γ(t + λ)/(Γ(1 + λ) Γ(t + 1)) ~ t^(λ−1): accumulation slows the collapse to a power law but does not stop it.",
+        "madbook2026",
+        ("accumulate_or_replace",),
+    ),
+    35: Claim(
+        "Gaussian, replace, maximum-likelihood covariance (1/n): E tr Σ_t = (1 − 1/n)^t tr Σ_0 and the mean's squared error levels off at tr Σ_0 (1 − (1 − 1/n)^t), where the unbiased 1/(n − 1) estimator keeps tr Σ_0 in expectation and lets the error grow as t tr Σ_0/n.",
+        "kazdan2024collapse",
+        ("accumulate_or_replace",),
+    ),
 }
 
 #: The paper's claims only, by id (kept for readers of earlier versions).
@@ -416,7 +441,8 @@ def counts(table: pd.DataFrame) -> dict[str, int]:
     out = {status: int((checked["status"] == status).sum()) for status in STATUS.values()}
     out["parts"] = len(checked)
     reproduced_claims = set(checked.loc[checked["outcome"] == REPRODUCED, "claim"])
-    out["claims without a reproduced part"] = sum(1 for c in CLAIMS if c not in reproduced_claims)
+    out["claims checked"] = int(checked["claim"].nunique())
+    out["claims without a reproduced part"] = int(sum(1 for c in set(checked["claim"]) if c not in reproduced_claims))
     out["claims not checked"] = int((table["status"] == "not checked yet").sum())
     return out
 
