@@ -7,6 +7,8 @@
     List every claim (the paper's 1-16 and the book's own) with its source.
 ``python -m mad seeds BUILD_DIR [BUILD_DIR ...] [--csv FILE]``
     One row of scorecard counts per build (one build per ``MAD_SEED``; see ``make seeds``).
+``python -m mad clear NOTEBOOK [NOTEBOOK ...]``
+    Remove outputs and execution counts from notebooks before committing them.
 
 Exit status of ``claims``: 0 when no part is contradicted unless declared; 1 when a part is
 contradicted without a declaration (or, with ``--strict``, when a part is inconclusive);
@@ -99,6 +101,24 @@ def seeds_command(args: argparse.Namespace) -> int:
     return EXIT_CONTRADICTED if (frame[FAILED] > 0).any() else EXIT_OK
 
 
+def clear_command(args: argparse.Namespace) -> int:
+    import nbformat
+
+    for path in args.notebooks:
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except (OSError, ValueError) as err:
+            print(f"error: cannot read notebook {path}: {err}", file=sys.stderr)
+            return EXIT_UNREADABLE
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+                cell.execution_count = None
+        nbformat.write(nb, path)
+        print(f"cleared {path}")
+    return EXIT_OK
+
+
 def _commit() -> str:
     """The git commit of the working tree (with ``+dirty`` if it has changes), or ``unknown``."""
     import subprocess
@@ -122,9 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     seeds.add_argument("build_dirs", nargs="+", help="build folders, one per seed")
     seeds.add_argument("--csv", help="also write the counts to this CSV file")
     seeds.add_argument("--note", help="a note stored with every row (for example how the builds were made)")
+    clear = sub.add_parser("clear", help="remove outputs and execution counts from notebooks")
+    clear.add_argument("notebooks", nargs="+", help="notebook files")
     args = parser.parse_args(argv)
     if args.command == "claims":
         return claims_command(args)
+    if args.command == "clear":
+        return clear_command(args)
     return seeds_command(args)
 
 

@@ -104,3 +104,15 @@ def test_scorecard_exit_codes(tmp_path, capsys):
     assert "cannot read the executed notebook" in capsys.readouterr().err
     assert json.loads(json.dumps(ledger.payload()))["verdicts"][0]["status"] == FAILED
     assert main(["claims", "--list"]) == 0
+
+
+def test_clear_removes_outputs(tmp_path):
+    ledger = _ledger()
+    build = _write_built_book(tmp_path, ledger)
+    path = next(build.rglob("*.ipynb"))
+    assert main(["clear", str(path)]) == 0
+    nb = nbformat.read(path, as_version=4)
+    assert all(not c.outputs and c.execution_count is None for c in nb.cells if c.cell_type == "code")
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("{not json")
+    assert main(["clear", str(bad)]) == 2
