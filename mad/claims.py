@@ -218,6 +218,32 @@ CLAIMS: dict[int, Claim] = {
         "kazdan2024collapse",
         ("accumulate_or_replace",),
     ),
+    # -- how much real data is enough (ids 36-40) --
+    36: Claim(
+        "Fixed real set plus λ_B·n_r self-samples, kernel density estimate with bandwidth h: the excess variance over the real data settles at h²(1 + λ_B) instead of growing.",
+        "bertrand2024stability",
+        ("how_much_real_data",),
+    ),
+    37: Claim(
+        "Fully synthetic retraining of the same kernel density estimate: the variance grows by about h² per generation (h² less a leak of V/n_s), without a fixed point in sight.",
+        "bertrand2024stability",
+        ("how_much_real_data",),
+    ),
+    38: Claim(
+        "A fit that inflates variance by 1 + ε, retrained on a fixed real set plus λ_B·n_r self-samples, is stable iff ελ_B < 1: it settles at (1 + ε)/(1 − ελ_B) times the real variance, and grows geometrically above the threshold.",
+        "madbook2026",
+        ("how_much_real_data",),
+    ),
+    39: Claim(
+        "An ideal corrector of strength γ makes a share γ/(1 + γ) of each synthetic set behave like real data: the fully synthetic Gaussian loop at sampling bias λ settles at v* = w/(1 − (1 − w)λ) with w = γ/(1 + γ), increasing in γ, where without it the variance collapses.",
+        "gillman2024selfcorrecting",
+        ("how_much_real_data",),
+    ),
+    40: Claim(
+        "The effective real fraction w decides the Gaussian loop's steady state: fresh real data (w = n_r/(n_r + n_s)), a fixed real set (w = 1/(1 + λ_B)) and an ideal corrector (w = γ/(1 + γ)) all land on v* = w/(1 − (1 − w)λ).",
+        "madbook2026",
+        ("how_much_real_data",),
+    ),
 }
 
 #: The paper's claims only, by id (kept for readers of earlier versions).
