@@ -327,9 +327,14 @@ def is_admissible(n_r: int, n_s: int, lam: float, **kwargs) -> bool:
 
 
 def _steady_task(args: tuple) -> SteadyState:
+    """One cell, on one BLAS thread set inside the task: the same bits in this process or a worker,
+    whatever the machine's thread count (multi-threaded BLAS rounds matrix products differently)."""
+    from threadpoolctl import threadpool_limits
+
     cell, kwargs = args
     n_r, n_s, lam, *k = cell
-    return steady_state(n_r, n_s, lam, k=k[0] if k else 1, **kwargs)
+    with threadpool_limits(1):
+        return steady_state(n_r, n_s, lam, k=k[0] if k else 1, **kwargs)
 
 
 def steady_states(
