@@ -14,7 +14,9 @@ ICLR 2024 (arXiv:2307.01850). Modules:
 * :mod:`mad.effective_size`: the effective sample size n_e of the fresh data loop.
 * :mod:`mad.features`: the digits feature space ("FID", precision, recall on classifier features).
 * :mod:`mad.spectra`: power spectra of image samples (the artifact measure).
-* :mod:`mad.plotting`: the book's theme and standard figures.
+* :mod:`mad.language`: toy language models (n-grams on pydoc_data.topics, a Zipf truth), temperature and top-p.
+* :mod:`mad.plotting`: the book's theme, fixed palette and standard figures.
+* :mod:`mad.results`: the accessor that prose numbers come from, and helpers shared by chapters.
 * :mod:`mad.claims`: the paper's claims as verdicts computed from a run.
 """
 

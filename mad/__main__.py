@@ -9,6 +9,10 @@
     One row of scorecard counts per build (one build per ``MAD_SEED``; see ``make seeds``).
 ``python -m mad clear NOTEBOOK [NOTEBOOK ...]``
     Remove outputs and execution counts from notebooks before committing them.
+``python -m mad sweep SPEC [--store DIR] [--executor KIND] [--scheduler ADDRESS] [--workers N] [--device cuda]``
+    Run (or resume) the sweep of a TOML/YAML spec into the result store (:mod:`mad.sweep`).
+``python -m mad results SPEC [--store DIR] [--tidy] [--out FILE.csv|FILE.parquet]``
+    Print a sweep's results from the store (mean and standard error over seeds), or export the tidy table.
 
 Exit status of ``claims``: 0 when no part is contradicted unless declared; 1 when a part is
 contradicted without a declaration (or, with ``--strict``, when a part is inconclusive);
@@ -144,7 +148,30 @@ def main(argv: list[str] | None = None) -> int:
     seeds.add_argument("--note", help="a note stored with every row (for example how the builds were made)")
     clear = sub.add_parser("clear", help="remove outputs and execution counts from notebooks")
     clear.add_argument("notebooks", nargs="+", help="notebook files")
+    sweep = sub.add_parser("sweep", help="run or resume a sweep spec (TOML/YAML) into the result store")
+    sweep.add_argument("spec", help="the sweep spec (.toml, .yaml or .yml)")
+    sweep.add_argument("--store", help="result store folder (default: MAD_STORE or .mad_store/)")
+    sweep.add_argument(
+        "--executor",
+        choices=("serial", "threads", "processes", "spawn", "dask"),
+        help="where tasks run (default: the spec, MAD_EXECUTOR, processes)",
+    )
+    sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: the spec or MAD_DASK_SCHEDULER)")
+    sweep.add_argument("--workers", type=int, help="worker count (local executors and a local Dask cluster)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--device", help="run the model on this torch device (cpu, cuda): overrides the spec's model.device")
+    results = sub.add_parser("results", help="print or export a sweep's results from the result store")
+    results.add_argument("spec", help="the sweep spec (.toml, .yaml or .yml)")
+    results.add_argument("--store", help="result store folder (default: MAD_STORE or .mad_store/)")
+    results.add_argument("--tidy", action="store_true", help="print the tidy table (one row per seed, generation, metric)")
+    results.add_argument("--out", help="write the tidy table to this .csv or .parquet file instead of printing")
+    results.add_argument("--rows", type=int, default=60, help="rows to print at most (default 60)")
+    results.add_argument("--device", help="the --device the sweep ran with (part of each task's key)")
     args = parser.parse_args(argv)
+    if args.command in ("sweep", "results"):
+        from mad.sweep import results_command, sweep_command
+
+        return sweep_command(args) if args.command == "sweep" else results_command(args)
     if args.command == "claims":
         return claims_command(args)
     if args.command == "clear":

@@ -26,7 +26,7 @@ output, so ``python -m mad claims _build`` reads every verdict back out of a bui
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,6 +244,107 @@ CLAIMS: dict[int, Claim] = {
         "madbook2026",
         ("how_much_real_data",),
     ),
+    41: Claim(
+        "Refitting a mixture's mode weights from n samples per generation is Wright–Fisher drift: the mean Gini–Simpson diversity decays as H_t = H_0 (1 − 1/n)^t.",
+        "ewens2004mathematical",
+        ("who_disappears_first",),
+    ),
+    42: Claim(
+        "A mode of share p is eventually lost with probability 1 − p, after −2n p ln p / (1 − p) generations on average when it is lost (diffusion approximation).",
+        "kimura1969average",
+        ("who_disappears_first",),
+    ),
+    43: Claim(
+        "Under refitting the rare modes disappear first: the 25-mode GMM loop loses its minority modes before its majority modes, and a conditional DDPM loses the within-class diversity of a minority class before that of the majority.",
+        "shumailov2024curse",
+        ("who_disappears_first",),
+    ),
+    44: Claim(
+        "Sampling bias λ < 1 speeds the loss of a minority class: a conditional DDPM that learns an imbalanced class prior and retrains on its own samples loses the minority share, w_t ∝ w_0^{λ^{-t}}, where at λ = 1 the share only drifts.",
+        "wyllie2024fairness",
+        ("who_disappears_first",),
+    ),
+    45: Claim(
+        "Stratified resampling of every synthetic training set to the original class shares pins the minority share, where the same loop without it loses the minority.",
+        "wyllie2024fairness",
+        ("who_disappears_first",),
+    ),
+    46: Claim(
+        "A classifier retrained on its own argmax labels of new data amplifies a class imbalance, within the bound (m/n) δ set by its calibration gap δ; with sampled labels the imbalance is not amplified.",
+        "taori2023data",
+        ("who_disappears_first",),
+    ),
+    # -- language models at toy scale (ids 47-52) --
+    47: Claim(
+        "A language model retrained on its own text (replace, unbiased sampling τ = 1) gets worse at real text: its perplexity on held-out real text rises over generations.",
+        "shumailov2024curse",
+        ("language_models",),
+    ),
+    48: Claim(
+        "Keeping 10 % of the real data in every generation's training set slows the rise of the test perplexity, without stopping it.",
+        "shumailov2024curse",
+        ("language_models",),
+    ),
+    49: Claim(
+        "The tail of the vocabulary disappears: a sample of fixed size uses fewer and fewer distinct words over generations, more slowly with 10 % real data.",
+        "shumailov2024curse",
+        ("language_models",),
+    ),
+    50: Claim(
+        "Generated text becomes more probable under the first model (the one trained on real text) as the generations go on.",
+        "shumailov2024curse",
+        ("language_models",),
+    ),
+    51: Claim(
+        "Temperature is the language form of λ: a unigram refitted on its own samples at temperature τ follows p_t ∝ p_1^(τ^-(t-1)) (exactly for infinite samples), and its entropy on a known Zipf source agrees with the law.",
+        "madbook2026",
+        ("language_models",),
+    ),
+    52: Claim(
+        "Biased decoding (temperature τ < 1, or top-p < 1) speeds the collapse of a self-consuming language model: higher test perplexity and a smaller vocabulary than unbiased sampling after the same number of generations.",
+        "madbook2026",
+        ("language_models",),
+    ),
+    53: Claim(
+        "Fully synthetic resampling (the bootstrap) of n real records: the number K_t of distinct real records that generation t descends from follows the exact occupancy Markov chain, E[K_(t+1) | K_t = k] = n(1 − (1 − 1/n)^k).",
+        "kingman1982coalescent",
+        ("memorisation_and_privacy",),
+    ),
+    54: Claim(
+        "Fully synthetic resampling of n real records: generation t descends from about 2n/(t + 2) distinct real records (n = 600: about 100 at t = 10), the coalescent approximation dk/dt = −k²/(2n).",
+        "kingman1982coalescent",
+        ("memorisation_and_privacy",),
+    ),
+    55: Claim(
+        "A diffusion model trained on a few hundred real images favours them: its samples lie closer to its training images than to held-out ones more often than not, and more of them are near-copies than for new real images.",
+        "carlini2023extracting",
+        ("memorisation_and_privacy",),
+    ),
+    56: Claim(
+        "In a fully synthetic loop the train-vs-holdout gap in distance to closest record, measured against the original real records, vanishes within a few generations.",
+        "platzer2021holdout",
+        ("memorisation_and_privacy",),
+    ),
+    57: Claim(
+        "Self-consuming diffusion loops drift from generalisation to memorisation: each generation's samples lie ever closer to its own (synthetic) training set.",
+        "shi2025closer",
+        ("memorisation_and_privacy",),
+    ),
+    58: Claim(
+        "Few-shot recognition: pretraining a classifier on synthetic images of a generative model and fine-tuning it on one real image per class beats training on the real images alone, and the gain shrinks as real images per class grow.",
+        "he2023synthetic",
+        ("hybrid_training",),
+    ),
+    59: Claim(
+        "A self-consuming loop erodes the value of synthetic pretraining: a classifier pretrained on a late generation of a fully synthetic diffusion loop is less accurate, before and after few-shot fine-tuning, than one pretrained on the first generation.",
+        "madbook2026",
+        ("hybrid_training",),
+    ),
+    60: Claim(
+        "Synthetic pretraining on a late, collapsed generation of a fully synthetic diffusion loop still beats real-only training with one real image per class.",
+        "he2023synthetic",
+        ("hybrid_training",),
+    ),
 }
 
 #: The paper's claims only, by id (kept for readers of earlier versions).
@@ -405,18 +506,35 @@ def collect(build_dir: str | Path) -> list[dict[str, Any]]:
             nb = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise BuildUnreadable(f"cannot read the executed notebook {path}: {err}") from None
-        for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
-            for out in cell.get("outputs", []):
-                data = out.get("data", {})
-                if MIME in data:
-                    payload = data[MIME]
-                    if isinstance(payload, str):
-                        payload = json.loads(payload)
-                    for verdict in payload.get("verdicts", []):
-                        if verdict.get("outcome") not in OUTCOMES:
-                            raise BuildUnreadable(f"{path} holds a verdict of an older format (no outcome): rebuild the book")
-                        found.append({**verdict, "notebook": path.name})
+        try:
+            found.extend({**verdict, "notebook": path.name} for verdict in _stored_verdicts(nb, path))
+        except (AttributeError, TypeError, json.JSONDecodeError) as err:
+            raise BuildUnreadable(f"the executed notebook {path} holds a malformed claims output: {err}") from None
     return found
+
+
+#: the fields every stored verdict must carry for the scorecard
+_VERDICT_FIELDS = ("claim", "chapter", "outcome", "status")
+
+
+def _stored_verdicts(nb: Any, path: Path) -> Iterator[dict[str, Any]]:
+    """The verdicts published under :data:`MIME` in one notebook (checked; see :func:`collect`)."""
+    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if MIME in data:
+                payload = data[MIME]
+                if isinstance(payload, str):
+                    payload = json.loads(payload)
+                for verdict in payload.get("verdicts", []):
+                    if verdict.get("outcome") not in OUTCOMES:
+                        raise BuildUnreadable(f"{path} holds a verdict of an older format (no outcome): rebuild the book")
+                    missing = [f for f in _VERDICT_FIELDS if f not in verdict]
+                    if missing:
+                        raise BuildUnreadable(f"{path} holds a verdict without {', '.join(missing)}: rebuild the book")
+                    if isinstance(verdict["claim"], bool) or verdict["claim"] not in CLAIMS:
+                        raise BuildUnreadable(f"{path} holds a verdict for claim {verdict['claim']!r}, not a claim id ({claim_ids()})")
+                    yield verdict
 
 
 def _evidence_text(evidence: Mapping[str, Any]) -> str:

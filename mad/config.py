@@ -24,6 +24,21 @@ SCALES: tuple[str, ...] = ("smoke", "book", "paper")
 DEFAULT_SCALE = "book"
 DEFAULT_SEED = 2024
 
+#: The paper's sizes for its MNIST experiments (Alemohammad et al. 2024, Sec. 4-5, Fig. 4, 9, 10, 13, 16, 26),
+#: the sizes of ``MAD_SCALE=paper`` on the 28x28 path
+#: (:mod:`mad.models.unet_ddpm`, ``sweeps/paper_fashion_mnist.toml``; meant for a GPU, see the README,
+#: "Paper scale on a GPU"). ``tests/test_unet_ddpm.py`` checks that the sweep spec uses them.
+PAPER_SIZES: dict[str, int | tuple[float, ...] | tuple[int, ...]] = {
+    "n_images": 60_000,  # n_r^1 = n_s^t = 60k per generation: the full training split
+    "generations": 20,  # fully synthetic loop, λ ∈ {1, 0.8}: 20 generations (t-SNE and sample grids)
+    "lams": (1.0, 0.8, 0.66, 0.5),  # DDPM sampling bias λ = 1/(1 + w)
+    "T": 500,  # diffusion steps of the paper's DDPM
+    "fresh_n": 2_000,  # fresh data loop: n_r = n_s = 2k per generation
+    "fresh_n_init": (2_000, 3_000),  # ... from n_init ∈ {2k, 3k}
+    "fresh_generations": 15,
+    "wgan_generations": 100,  # WGAN-GP, fully synthetic, λ = 1
+}
+
 T = TypeVar("T")
 
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mad.validation import check_int
+from mad.validation import check_fraction, check_int, check_number
 
 if TYPE_CHECKING:  # pragma: no cover
     from mad.loops import Part
@@ -89,23 +89,11 @@ def curate(curator: Curator, rows: Part, previous: GenerativeModel | None, t: in
 
 
 def _rate(name: str, value: float) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number in [0, 1]; got {value!r}") from None
-    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1]; got {value!r}")
-    return value
+    return check_number(name, value, 0.0, 1.0)
 
 
 def _fraction(name: str, value: float) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number in (0, 1]; got {value!r}") from None
-    if not math.isfinite(value) or not 0.0 < value <= 1.0:
-        raise ValueError(f"{name} must be in (0, 1]; got {value!r}")
-    return value
+    return check_fraction(name, value)
 
 
 class DetectorFilter(Curator):
@@ -127,6 +115,7 @@ class DetectorFilter(Curator):
     @staticmethod
     def real_fraction(n_real: float, n_synth: float, tpr: float, fpr: float = 0.0) -> float:
         """Expected real fraction of the training set after filtering: n_r(1−FPR) / (n_r(1−FPR) + n_s(1−TPR))."""
+        n_real, n_synth = check_number("n_real", n_real, 0.0), check_number("n_synth", n_synth, 0.0)
         kept_real = n_real * (1 - _rate("fpr", fpr))
         kept_synth = n_synth * (1 - _rate("tpr", tpr))
         if kept_real + kept_synth <= 0:
@@ -174,12 +163,7 @@ class RewardCurator(Curator):
             raise TypeError(f"reward must be a function of the rows X returning one number per row; got {reward!r}")
         self.reward = reward
         self.k = check_int("k (group size)", k, minimum=2)
-        try:
-            self.temperature = float(temperature)
-        except (TypeError, ValueError):
-            raise TypeError(f"temperature must be a positive number; got {temperature!r}") from None
-        if not math.isfinite(self.temperature) or self.temperature <= 0:
-            raise ValueError(f"temperature must be > 0; got {temperature!r}")
+        self.temperature = check_number("temperature", temperature, 0.0, low_open=True)
 
     @property
     def name(self) -> str:
@@ -207,8 +191,13 @@ class StratifiedResampler(Curator):
     """
 
     def __init__(self, shares: Mapping[int, float] | Sequence[float]) -> None:
+        if isinstance(shares, (str, bytes)):
+            raise TypeError(f"shares must be class shares (a mapping class -> share, or a sequence); got {shares!r}")
         items = dict(shares) if isinstance(shares, Mapping) else dict(enumerate(shares))
-        values = np.array(list(items.values()), dtype=float)
+        try:
+            values = np.array(list(items.values()), dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"shares must be numbers (class shares); got {shares!r}") from None
         if not len(values) or not np.isfinite(values).all() or (values < 0).any():
             raise ValueError(f"shares must be non-negative finite class shares; got {shares!r}")
         if not math.isclose(values.sum(), 1.0, abs_tol=1e-9):

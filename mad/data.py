@@ -18,15 +18,13 @@ Sources
 
 from __future__ import annotations
 
-import gzip
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from mad.seeding import as_generator
-from mad.validation import check_int
+from mad.validation import check_array, check_covariance, check_int, check_labels, check_number, check_samples
 
 Labelled = tuple[np.ndarray, "np.ndarray | None"]
 
@@ -85,10 +83,8 @@ class GaussianSource(Source):
 
     def __post_init__(self) -> None:
         self.d = check_int("d", self.d, minimum=1)
-        self.mean = np.zeros(self.d) if self.mean is None else np.asarray(self.mean, dtype=float).reshape(self.d)
-        self.cov = np.eye(self.d) if self.cov is None else np.asarray(self.cov, dtype=float).reshape(self.d, self.d)
-        if not np.allclose(self.cov, self.cov.T):
-            raise ValueError("cov must be symmetric")
+        self.mean = np.zeros(self.d) if self.mean is None else check_array("mean", self.mean, shape=(self.d,))
+        self.cov = np.eye(self.d) if self.cov is None else check_covariance("cov", self.cov, d=self.d)
         from mad.models.gaussian import psd_sqrt
 
         self._root = psd_sqrt(self.cov)
@@ -102,29 +98,41 @@ class GaussianSource(Source):
 
 @dataclass
 class GridMixture(Source):
-    """Equal-weight mixture of ``side * side`` isotropic Gaussians on a square grid.
+    """Mixture of ``side * side`` isotropic Gaussians on a square grid, equal weights by default.
 
     The default is the 25-mode benchmark of Che et al. (2020): means on {-2,-1,0,1,2}² ×
-    ``spacing``, standard deviation ``std`` per coordinate.
+    ``spacing``, standard deviation ``std`` per coordinate. ``weights`` (optional) gives unequal
+    mode weights, one per mode in the order of :attr:`modes` (non-negative, summing to 1; checked by
+    :func:`mad.drift.check_class_prior`).
     """
 
     side: int = 5
     spacing: float = 1.0
     std: float = 0.05
+    weights: np.ndarray | None = None
     n_features: int = field(default=2, init=False)
 
     def __post_init__(self) -> None:
         self.side = check_int("side", self.side, minimum=1)
-        if not self.std > 0:
-            raise ValueError(f"std must be > 0; got {self.std}")
+        self.std = check_number("std", self.std, 0.0, low_open=True)
+        self.spacing = check_number("spacing", self.spacing, 0.0, low_open=True)
         half = (self.side - 1) / 2
         ticks = (np.arange(self.side) - half) * self.spacing
         self.modes = np.array([(a, b) for a in ticks for b in ticks], dtype=float)
         self.n_classes = len(self.modes)
+        if self.weights is not None:
+            from mad.drift import check_class_prior
+
+            self.weights = check_class_prior(self.weights, "weights (mode weights of the grid)", min_classes=1)
+            if len(self.weights) != len(self.modes):
+                raise ValueError(f"weights must give one weight per mode ({len(self.modes)}); got {len(self.weights)}")
 
     def sample_labelled(self, n: int, random_state: int | np.random.Generator | None = None) -> Labelled:
         n = check_int("n", n, minimum=0)
         rng = as_generator(random_state)
+        if self.weights is not None:
+            k = rng.choice(len(self.modes), size=n, p=self.weights)
+            return self.modes[k] + self.std * rng.standard_normal((n, 2)), k
         k = rng.integers(0, len(self.modes), size=n)
         return self.modes[k] + self.std * rng.standard_normal((n, 2)), k
 
@@ -145,7 +153,7 @@ class Rosenbrock(Source):
     @staticmethod
     def log_density(X: np.ndarray) -> np.ndarray:
         """Normalised log density: log N(x1; 0, 1) + log N(x2; x1², 1/2)."""
-        X = np.asarray(X, dtype=float)
+        X = check_samples(X, min_samples=0, n_features=2)
         x1, x2 = X[:, 0], X[:, 1]
         return -0.5 * x1**2 - 0.5 * np.log(2 * np.pi) - (x2 - x1**2) ** 2 - 0.5 * np.log(np.pi)
 
@@ -159,11 +167,13 @@ class FinitePool:
 
     def __init__(self, X: np.ndarray, y: np.ndarray | None = None, name: str = "pool") -> None:
         self.X = np.asarray(X)
-        self.y = None if y is None else np.asarray(y)
         if self.X.ndim != 2:
             raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {self.X.shape}")
-        if self.y is not None and len(self.y) != len(self.X):
-            raise ValueError(f"y has {len(self.y)} labels for {len(self.X)} samples")
+        if not np.issubdtype(self.X.dtype, np.number):
+            raise TypeError(f"X must be a numeric array; got dtype {self.X.dtype}")
+        if np.issubdtype(self.X.dtype, np.inexact) and not np.isfinite(self.X).all():  # rows keep their dtype
+            raise ValueError("X contains NaN or infinite values")
+        self.y = None if y is None else check_labels("y", y, n_rows=len(self.X))
         self.name = name
         self.n_features = self.X.shape[1]
         self.n_classes = None if self.y is None else int(self.y.max()) + 1
@@ -221,7 +231,10 @@ def load_digits_pool(scale_to: tuple[float, float] = (0.0, 1.0)) -> FinitePool:
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    lo, hi = scale_to
+    if np.ndim(scale_to) != 1 or np.size(scale_to) != 2:
+        raise ValueError(f"scale_to must be a pair (low, high) of pixel values; got {scale_to!r}")
+    lo = check_number("scale_to[0] (low)", scale_to[0])
+    hi = check_number("scale_to[1] (high)", scale_to[1], lo, low_open=True)
     X = lo + (hi - lo) * digits.data.astype(np.float64) / 16.0
     return FinitePool(X, digits.target.astype(np.int64), name="digits")
 
@@ -229,32 +242,13 @@ def load_digits_pool(scale_to: tuple[float, float] = (0.0, 1.0)) -> FinitePool:
 FASHION_MNIST_DIRS = ("/usr/share/datasets/fashion-mnist",)
 
 
-def _read_idx(path: Path) -> np.ndarray:
-    with gzip.open(path, "rb") as fh:
-        data = fh.read()
-    ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-
 def load_fashion_mnist(split: str = "train", data_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Fashion-MNIST images (uint8, N x 28 x 28) and labels, read with NumPy from IDX files.
+    """Fashion-MNIST images (uint8, N x 28 x 28) and labels (int64), read by the strict IDX reader :mod:`mad.idx`.
 
-    Looks in ``data_dir``, then ``$MAD_FASHION_MNIST_DIR``, then Debian's
-    ``dataset-fashion-mnist`` install folder. Raises :class:`FileNotFoundError` with
-    install instructions when the files are missing; it never downloads.
+    Looks in ``data_dir``, else ``$MAD_FASHION_MNIST_DIR``, else Debian's ``dataset-fashion-mnist``
+    install folder (:data:`FASHION_MNIST_DIRS`). Raises :class:`FileNotFoundError` naming the missing
+    file, with install instructions; it never downloads. See :func:`mad.idx.load_fashion_mnist`.
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
-    prefix = "train" if split == "train" else "t10k"
-    candidates = [d for d in (data_dir, os.environ.get("MAD_FASHION_MNIST_DIR"), *FASHION_MNIST_DIRS) if d]
-    for folder in candidates:
-        images = Path(folder) / f"{prefix}-images-idx3-ubyte.gz"
-        labels = Path(folder) / f"{prefix}-labels-idx1-ubyte.gz"
-        if images.exists() and labels.exists():
-            return _read_idx(images), _read_idx(labels).astype(np.int64)
-    raise FileNotFoundError(
-        "Fashion-MNIST not found (looked in: " + ", ".join(map(str, candidates)) + "). "
-        "Install it with `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or download the four "
-        "*-idx*-ubyte.gz files from the Fashion-MNIST project and set MAD_FASHION_MNIST_DIR to their folder."
-    )
+    from mad.idx import load_fashion_mnist as _load
+
+    return _load(split, data_dir, default_dirs=FASHION_MNIST_DIRS)

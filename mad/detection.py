@@ -26,14 +26,13 @@ book's n_e map, :mod:`mad.effective_size`) into the detection rate a loop needs.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 from scipy import stats
 
 from mad.curation import Curator, _rate
-from mad.validation import check_int, check_lam
+from mad.validation import check_int, check_lam, check_number
 
 
 def real_fraction(n_r: int, n_s: int, tpr: float = 0.0, fpr: float = 0.0) -> float:
@@ -121,13 +120,7 @@ def minimal_tpr(n_s: float, admissible_n_s: float) -> float:
 
 
 def _positive(name: str, value: float) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a positive number; got {value!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return value
+    return check_number(name, value, 0.0, low_open=True)
 
 
 class ClassifierDetector(Curator):

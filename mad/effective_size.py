@@ -39,7 +39,6 @@ fitted to n_init = n_r + min(n_s, n_r) real samples (the steady state does not d
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -47,10 +46,11 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from mad.executors import run_tasks, task_threads
 from mad.gaussian_chains import _w2_squared_to_standard, draw_stats, stationary_w2_squared
-from mad.loops import Schedule, fresh_data, limit_threads
+from mad.loops import Schedule, fresh_data
 from mad.seeding import derive_seed, rng
-from mad.validation import check_int, check_lam
+from mad.validation import check_array, check_int, check_lam, check_number
 
 #: the paper's dimension for every Gaussian fresh data experiment
 D_PAPER = 100
@@ -115,11 +115,12 @@ def real_only_curve(d: int = D_PAPER, n_max: int = 200_000, points: int = 49, sa
     grid = np.unique(np.round(np.geomspace(2, n_max, points)).astype(np.int64))
     mean = np.empty(grid.size)
     se = np.empty(grid.size)
-    for i, n in enumerate(grid):
-        stats = draw_stats(int(n), np.zeros((samples, d)), None, rng(seed, 0, f"real-only n={n}"))
-        mu, cov = stats.fit()
-        w = _w2_squared_to_standard(mu, cov)
-        mean[i], se[i] = w.mean(), w.std(ddof=1) / math.sqrt(samples)
+    with task_threads():  # one BLAS thread: the same bits whatever the process's thread count
+        for i, n in enumerate(grid):
+            stats = draw_stats(int(n), np.zeros((samples, d)), None, rng(seed, 0, f"real-only n={n}"))
+            mu, cov = stats.fit()
+            w = _w2_squared_to_standard(mu, cov)
+            mean[i], se[i] = w.mean(), w.std(ddof=1) / math.sqrt(samples)
     return RealOnlyCurve(d, grid.astype(float), mean, se, samples)
 
 
@@ -129,7 +130,10 @@ def asymptotic_real_w2_squared(n: float | np.ndarray, d: int = D_PAPER) -> np.nd
     From |x̄|² (mean d/n) plus Σ_i (√eig_i - 1)² = tr Σ̂ + d - 2 tr Σ̂^{1/2}, expanding
     Σ̂ = I + E to second order: E tr (I + E)^{1/2} ≈ d - E tr E²/8 with E tr E² = d(d + 1)/(n - 1).
     """
-    n = np.asarray(n, dtype=float)
+    d = check_int("d", d, minimum=1)
+    n = check_array("n", n)
+    if np.any(n <= 1):
+        raise ValueError(f"n must be > 1 (the 1/(n - 1) covariance needs two samples); got {n.min():g}")
     value = d / n + d * (d + 1) / (4.0 * (n - 1.0))
     return float(value) if np.ndim(value) == 0 else value
 
@@ -142,6 +146,8 @@ def marchenko_pastur_w2_squared(n: float, d: int = D_PAPER) -> float:
     """
     from scipy.integrate import quad
 
+    d = check_int("d", d, minimum=1)
+    n = check_number("n", n, 1.0, low_open=True)
     gamma = d / (n - 1.0)
     lo, hi = (1 - math.sqrt(gamma)) ** 2, (1 + math.sqrt(gamma)) ** 2
 
@@ -160,12 +166,24 @@ def marchenko_pastur_w2_squared(n: float, d: int = D_PAPER) -> float:
 
 def relaxation_time(n_r: int, n_s: int, lam: float, k: int = 1) -> float:
     """τ = (K + 1) / (2 (1 - λρ)), ρ = n_s/(n_r + n_s): generations for the loop to forget its start."""
+    n_r = check_int("n_r", n_r, minimum=0)
+    n_s = check_int("n_s", n_s, minimum=0)
+    lam = check_lam(lam)
+    k = check_int("k (K, models remembered)", k, minimum=1)
+    if n_r + n_s < 1:
+        raise ValueError("n_r + n_s must be >= 1 (rows per generation); got n_r = n_s = 0")
     rho = n_s / (n_r + n_s)
+    if lam * rho >= 1.0:
+        raise ValueError(
+            f"relaxation_time needs λ n_s/(n_r + n_s) < 1; with n_r = {n_r} and lam = {lam:g} the loop never forgets its "
+            "start (no fresh real data at λ = 1): give n_r >= 1 or lam < 1"
+        )
     return (k + 1) / 2.0 / (1.0 - lam * rho)
 
 
 def default_burn_in(n_r: int, n_s: int, lam: float, k: int = 1, max_burn_in: int = 600) -> int:
     """4 τ + K + 5 generations, capped at ``max_burn_in`` (see :func:`relaxation_time`)."""
+    max_burn_in = check_int("max_burn_in", max_burn_in, minimum=0)
     return int(min(max_burn_in, math.ceil(4 * relaxation_time(n_r, n_s, lam, k)) + k + 5))
 
 
@@ -327,13 +345,12 @@ def is_admissible(n_r: int, n_s: int, lam: float, **kwargs) -> bool:
 
 
 def _steady_task(args: tuple) -> SteadyState:
-    """One cell, on one BLAS thread set inside the task: the same bits in this process or a worker,
-    whatever the machine's thread count (multi-threaded BLAS rounds matrix products differently)."""
-    from threadpoolctl import threadpool_limits
-
+    """One cell, on one BLAS thread set inside the task (:func:`mad.executors.task_threads`): the
+    same bits in this process or a worker, whatever the machine's thread count (multi-threaded BLAS
+    rounds matrix products differently)."""
     cell, kwargs = args
     n_r, n_s, lam, *k = cell
-    with threadpool_limits(1):
+    with task_threads():
         return steady_state(n_r, n_s, lam, k=k[0] if k else 1, **kwargs)
 
 
@@ -346,11 +363,15 @@ def steady_states(
     max_burn_in: int = 600,
     max_workers: int | None = None,
     progress: bool = False,
+    executor: str | None = None,
 ) -> list[SteadyState]:
-    """:func:`steady_state` of every cell ``(n_r, n_s, λ)`` or ``(n_r, n_s, λ, K)``, in a fork process pool.
+    """:func:`steady_state` of every cell ``(n_r, n_s, λ)`` or ``(n_r, n_s, λ, K)``, in parallel.
 
-    ``max_workers`` defaults to the CPU count; 1 runs in this process. Results keep the order of
-    ``cells``; the most expensive cells are submitted first to balance the workers.
+    The cells run on :func:`mad.executors.run_tasks` (``executor``: ``None`` chooses from
+    ``MAD_EXECUTOR`` / ``MAD_DASK_SCHEDULER``, else local processes); ``max_workers`` defaults to
+    the CPU count; 1 runs in this process. Every cell gives the same bits on every executor.
+    Results keep the order of ``cells``; the most expensive cells are submitted first to balance
+    the workers.
     """
     cells = [tuple(c) for c in cells]
     if not cells:
@@ -366,19 +387,11 @@ def steady_states(
         return (default_burn_in(c[0], c[1], c[2], k, max_burn_in) + window) * (1 + 0.6 * k)
 
     order = sorted(range(len(cells)), key=lambda i: -cost(cells[i]))
-    workers = max_workers or os.cpu_count() or 1
     tasks = [(cells[i], kwargs) for i in order]
-    if workers == 1 or len(cells) == 1:
-        from tqdm.auto import tqdm
+    from tqdm.auto import tqdm
 
-        results = [_steady_task(t) for t in tqdm(tasks, disable=not progress, desc="cells")]
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        real_only_curve(d)  # computed once here, inherited by the forked workers
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"), initializer=limit_threads) as pool:
-            results = list(pool.map(_steady_task, tasks, chunksize=1))
+    with tqdm(total=len(tasks), disable=not progress, desc="cells") as bar:
+        results = run_tasks(_steady_task, tasks, executor=executor, max_workers=max_workers, on_result=lambda i, r: bar.update())
     out: list[SteadyState | None] = [None] * len(cells)
     for i, res in zip(order, results):
         out[i] = res
@@ -402,6 +415,9 @@ def critical_n_s(grid: pd.DataFrame, by: Sequence[str] = ("lam", "n_r")) -> pd.D
 
     The threshold lies between the two; the geometric mean ``n_s_star`` is reported as its estimate.
     """
+    missing = [c for c in (*by, "n_s", "admissible") if c not in getattr(grid, "columns", ())]
+    if missing:
+        raise ValueError(f"grid must be an effective_size_grid table; it lacks the columns {missing}")
     rows = []
     for key, group in grid.groupby(list(by)):
         g = group.sort_values("n_s")

@@ -33,7 +33,7 @@ from mad import config
 from mad.data import FinitePool, load_digits_pool
 from mad.models.base import single_torch_thread
 from mad.seeding import derive_seed, rng
-from mad.validation import check_int, check_samples
+from mad.validation import check_int, check_labels, check_name, check_number, check_samples
 
 #: size of the held-out evaluation reference set of the digits split (of 1,797 images)
 N_EVAL = 597
@@ -125,11 +125,14 @@ class DigitsFeatureSpace(BaseEstimator):
         import torch
 
         X = check_samples(X, min_samples=10)
-        y = np.asarray(y, dtype=np.int64)
-        if y.shape != (X.shape[0],):
-            raise ValueError(f"y must have one label per row of X; got shape {y.shape} for {X.shape[0]} rows")
-        if not 0.0 <= self.held_out < 1.0:
-            raise ValueError(f"held_out must be in [0, 1); got {self.held_out}")
+        y = check_labels("y", y, n_rows=X.shape[0])
+        check_number("held_out", self.held_out, 0.0, 1.0, high_open=True)
+        check_number("lr", self.lr, 0.0, low_open=True)
+        check_number("weight_decay", self.weight_decay, 0.0)
+        if np.ndim(self.hidden) != 1 or not len(self.hidden):
+            raise ValueError(f"hidden must be a sequence of layer widths; got {self.hidden!r}")
+        for width in self.hidden:
+            check_int("hidden (layer width)", width, minimum=1)
         epochs = check_int("epochs", self.epochs, minimum=1)
         batch = check_int("batch_size", self.batch_size, minimum=1)
         seed = 0 if self.random_state is None else int(self.random_state)
@@ -138,8 +141,10 @@ class DigitsFeatureSpace(BaseEstimator):
         n_test = int(round(self.held_out * len(y)))
         train, test = _stratified_split(y, n_test, random) if n_test else (np.arange(len(y)), np.arange(0))
 
-        torch.manual_seed(seed)
-        body, head = _mlp(X.shape[1], tuple(self.hidden), self.n_classes_)
+        from mad.models.base import seeded_torch
+
+        with seeded_torch(seed):  # initialisation only; the global generator is restored (thread-safe)
+            body, head = _mlp(X.shape[1], tuple(self.hidden), self.n_classes_)
         self.body_, self.head_ = body, head
         params = list(self.body_.parameters()) + list(self.head_.parameters())
         opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
@@ -276,9 +281,21 @@ class ImageMetrics:
         if self.archive is not None:
             from pathlib import Path
 
+            from mad.store import atomic_savez
+
             key = archive_key(gen.schedule.label or gen.schedule.loop, gen.schedule.n_init, gen.schedule.lam, gen.seed, gen.t)
-            np.savez(Path(self.archive) / f"{key}.npz", X=X[: self.keep], y=y, features=fake)
+            # atomic (temporary file, then rename): an interrupted write never leaves a file load_archived cannot read
+            atomic_savez(Path(self.archive) / f"{key}.npz", X=X[: self.keep], y=y, features=fake)
         return out
+
+    def __mad_key__(self) -> dict:
+        """Content-key description for :mod:`mad.store`. With an ``archive`` the metric writes files
+        as a side effect, which a stored table would not bring back: such runs are never cached."""
+        if self.archive is not None:
+            from mad.store import Unkeyable
+
+            raise Unkeyable("ImageMetrics(archive=...) writes sample files: the run is not cached")
+        return {"n_eval": self.n_eval, "k": self.k, "seed": self.seed, "keep": self.keep}
 
 
 _REFERENCE: dict[int, tuple[DigitsFeatureSpace, DigitsSplit, np.ndarray]] = {}
@@ -286,11 +303,18 @@ _REFERENCE: dict[int, tuple[DigitsFeatureSpace, DigitsSplit, np.ndarray]] = {}
 
 def within_class_variance(F: np.ndarray, y: np.ndarray) -> float:
     """Σ_c tr Cov(F | y = c) over the classes present (with at least two rows)."""
+    F = check_samples(F, "F", min_samples=1)
+    y = check_labels("y", y, n_rows=len(F))
     return float(sum(np.var(F[y == c], axis=0, ddof=1).sum() for c in np.unique(y) if np.sum(y == c) > 1))
 
 
 def archive_key(loop: str, n_init: int, lam: float, seed: int, t: int) -> str:
-    """File stem under which :class:`ImageMetrics` archives one generation's samples."""
+    """File stem under which :class:`ImageMetrics` archives one generation's samples.
+
+    ``loop`` (the schedule's label or loop name) must be a safe file name: a label such as
+    ``"../x"`` would otherwise write outside the archive folder.
+    """
+    check_name("loop (schedule label)", loop)
     return f"{loop}-n{int(n_init)}-lam{float(lam):g}-seed{int(seed)}-t{int(t)}"
 
 

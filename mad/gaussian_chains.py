@@ -34,11 +34,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mad.executors import task_threads
 from mad.loops import Schedule
 from mad.metrics.gaussian import gaussian_w2_squared
 from mad.models.gaussian import psd_sqrt
 from mad.seeding import rng
-from mad.validation import check_int
+from mad.validation import check_array, check_covariance, check_int
 
 
 @dataclass
@@ -207,6 +208,9 @@ class GaussianChains:
 
     def to_frame(self, metrics: tuple[str, ...] = ("w2_squared", "trace", "mean_drift"), tags: dict | None = None) -> pd.DataFrame:
         """Tidy table: loop, lam, seed, chain, generation, metric, value (plus ``tags`` columns)."""
+        unknown = [m for m in metrics if m not in ("w2_squared", "w2", "trace", "log_det", "mean_drift")]
+        if isinstance(metrics, str) or unknown:
+            raise ValueError(f"metrics must name some of w2_squared, w2, trace, log_det, mean_drift; got {metrics!r}")
         frames = []
         g, c = self.trace.shape
         for name in metrics:
@@ -245,6 +249,8 @@ def simulate_chains(
     ``rng(seed, t, role)`` with roles ``"real"``, ``"synth"`` and ``"split"``; chains are the
     rows of each draw, so a run with more chains extends (does not reproduce) one with fewer.
     """
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a mad.loops.Schedule; got {type(schedule).__name__}")
     if curator is not None:
         raise NotImplementedError(
             f"simulate_chains works on sufficient statistics and cannot apply the row-level curator {curator!r}: "
@@ -254,8 +260,8 @@ def simulate_chains(
     generations = check_int("generations", generations, minimum=1)
     chains = check_int("chains", chains, minimum=1)
     seed = check_int("seed", seed, minimum=0)
-    mean0 = np.zeros(d) if mean0 is None else np.asarray(mean0, dtype=np.float64).reshape(d)
-    cov0 = np.eye(d) if cov0 is None else np.asarray(cov0, dtype=np.float64).reshape(d, d)
+    mean0 = np.zeros(d) if mean0 is None else check_array("mean0", mean0, shape=(d,))
+    cov0 = np.eye(d) if cov0 is None else check_covariance("cov0", cov0, d=d)
     identity = np.allclose(cov0, np.eye(d))
 
     out_w2 = np.empty((generations, chains))
@@ -264,17 +270,18 @@ def simulate_chains(
     out_mean = np.empty((generations, chains, d))
     out_cov = np.empty((generations, chains, d, d)) if keep_covs else None
     root0 = None if identity else factor(cov0)
-    for t, mu, cov in _generations(schedule, d, generations, chains, seed, mean0, root0):
-        out_mean[t - 1] = mu
-        out_tr[t - 1] = np.trace(cov, axis1=-2, axis2=-1)
-        sign, logdet = np.linalg.slogdet(cov)
-        out_ld[t - 1] = np.where(sign > 0, logdet, -np.inf)
-        if identity:
-            out_w2[t - 1] = _w2_squared_to_standard(mu - mean0, cov)
-        else:
-            out_w2[t - 1] = gaussian_w2_squared(mu, cov, mean0, cov0)
-        if out_cov is not None:
-            out_cov[t - 1] = cov
+    with task_threads():  # one BLAS thread: A·Aᵀ (dsyrk) rounds differently with more threads
+        for t, mu, cov in _generations(schedule, d, generations, chains, seed, mean0, root0):
+            out_mean[t - 1] = mu
+            out_tr[t - 1] = np.trace(cov, axis1=-2, axis2=-1)
+            sign, logdet = np.linalg.slogdet(cov)
+            out_ld[t - 1] = np.where(sign > 0, logdet, -np.inf)
+            if identity:
+                out_w2[t - 1] = _w2_squared_to_standard(mu - mean0, cov)
+            else:
+                out_w2[t - 1] = gaussian_w2_squared(mu, cov, mean0, cov0)
+            if out_cov is not None:
+                out_cov[t - 1] = cov
     drift = np.linalg.norm(out_mean - mean0, axis=-1)
     return GaussianChains(schedule, d, seed, out_w2, out_tr, out_ld, drift, out_mean, out_cov)
 
@@ -293,7 +300,8 @@ def stationary_w2_squared(schedule: Schedule, d: int, chains: int, burn_in: int,
     window = check_int("window", window, minimum=1)
     seed = check_int("seed", seed, minimum=0)
     out = np.empty((window, chains))
-    for t, mu, cov in _generations(schedule, d, burn_in + window, chains, seed, np.zeros(d), None):
-        if t > burn_in:
-            out[t - burn_in - 1] = _w2_squared_to_standard(mu, cov)
+    with task_threads():  # one BLAS thread: the same bits whatever the process's thread count
+        for t, mu, cov in _generations(schedule, d, burn_in + window, chains, seed, np.zeros(d), None):
+            if t > burn_in:
+                out[t - burn_in - 1] = _w2_squared_to_standard(mu, cov)
     return out

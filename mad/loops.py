@@ -81,6 +81,10 @@ class Schedule:
     def __post_init__(self) -> None:
         if self.loop not in LOOPS:
             raise ValueError(f"loop must be one of {', '.join(LOOPS)}; got {self.loop!r}")
+        if not isinstance(self.label, str):
+            raise TypeError(f"label must be a string (a name for the run); got {self.label!r}")
+        if any(bad in self.label for bad in ("/", "\\", "..", "\0")):
+            raise ValueError(f"label must not contain '/', '\\', '..' or NUL (it names files of the metrics archive); got {self.label!r}")
         if self.real not in REAL_MODES:
             raise ValueError(f"real must be one of {', '.join(REAL_MODES)}; got {self.real!r}")
         if self.synth not in SYNTH_MODES:
@@ -255,6 +259,8 @@ def iterate_loop(
     seed = check_int("seed", seed, minimum=0)
     if curator is not None and not isinstance(curator, Curator):
         raise TypeError(f"curator must be a mad.curation.Curator (or None); got {type(curator).__name__}")
+    if not callable(getattr(source, "stream", None)):
+        raise TypeError(f"source must be a mad.data Source or FinitePool (with .stream()); got {type(source).__name__}")
     keep_y = bool(model.conditional)
     if keep_y and getattr(source, "n_classes", None) is None:
         raise ValueError(f"{type(model).__name__} is class-conditional but the source has no labels")
@@ -347,8 +353,15 @@ def run_loop(
     ``first_model`` shares an already trained G_1 (see :func:`iterate_loop`). With a ``curator``
     the table gains the columns ``curator`` (its name) and ``n_assembled`` (rows before curation).
     """
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a mad.loops.Schedule (see fully_synthetic, fresh_data, ...); got {type(schedule).__name__}")
+    if not isinstance(metrics, Mapping):
+        raise TypeError(f"metrics must be a dict of name -> function(Generation); got {type(metrics).__name__}")
     if not metrics:
         raise ValueError("metrics must name at least one metric to record")
+    for name, metric in metrics.items():
+        if not callable(metric):
+            raise TypeError(f"metric {name!r} must be callable as metric(generation); got {type(metric).__name__}")
     rows: list[dict[str, Any]] = []
     iterator = iterate_loop(schedule, model, source, generations, seed, first_model=first_model, curator=curator)
     if progress:
@@ -365,7 +378,14 @@ def run_loop(
             value = metric(gen)
             items = value.items() if isinstance(value, Mapping) else [(name, value)]
             for key, val in items:
-                row = {**base, "generation": gen.t, "metric": key, "value": float(val), "n_real": gen.n_real, "n_synth": gen.n_synth}
+                try:
+                    number = float(val)
+                except (TypeError, ValueError):
+                    raise TypeError(
+                        f"metric {name!r} returned {val!r} for {key!r} at generation {gen.t}: a metric must return a number "
+                        "or a mapping of names to numbers"
+                    ) from None
+                row = {**base, "generation": gen.t, "metric": key, "value": number, "n_real": gen.n_real, "n_synth": gen.n_synth}
                 if curator is not None:
                     row["n_assembled"] = gen.n_assembled
                 rows.append(row)
@@ -373,7 +393,8 @@ def run_loop(
 
 
 def limit_threads() -> None:
-    """Worker initializer: one BLAS/OpenMP/torch thread per process."""
+    """Worker initializer: one BLAS/OpenMP/torch thread per process (kept for callers of old pools;
+    :mod:`mad.executors` sets the limits inside every task instead)."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
@@ -386,54 +407,71 @@ def limit_threads() -> None:
 
 
 def _run_task(task: Mapping[str, Any]) -> pd.DataFrame:
+    task = {k: v for k, v in task.items() if k != "key"}
     return run_loop(**task)
 
 
-#: tasks of the running sweep, inherited by forked workers so they need no pickling (lambdas work)
-_FORKED_TASKS: list[Mapping[str, Any]] = []
-
-
-def _run_forked(index: int) -> pd.DataFrame:
-    return run_loop(**_FORKED_TASKS[index])
-
-
 def run_sweep(
-    tasks: Sequence[Mapping[str, Any]], executor: Executor | None = None, max_workers: int | None = None, progress: bool = True
+    tasks: Sequence[Mapping[str, Any]],
+    executor: str | Executor | None = None,
+    max_workers: int | None = None,
+    progress: bool = True,
+    store: Any = None,
 ) -> pd.DataFrame:
     """Run independent :func:`run_loop` calls (each a dict of its keyword arguments) and concatenate.
 
-    By default a forked process pool with one thread per worker runs them (``max_workers``
-    defaults to the CPU count); the workers inherit the tasks, so metrics may be lambdas or
-    closures defined in a notebook. Any :class:`concurrent.futures.Executor` (threads, Dask, ...)
-    can be passed instead; it receives the task dicts, which must then be picklable. Results keep
-    the order of ``tasks``. ``max_workers=1`` runs in this process.
-    """
-    import os
+    **Where** (:mod:`mad.executors`): ``executor`` is ``None`` (``MAD_DASK_SCHEDULER`` /
+    ``MAD_EXECUTOR``, else local processes, or this process when ``max_workers=1`` or one task),
+    ``"serial"``, ``"threads"``, ``"processes"`` (forked on Linux: the workers inherit the tasks, so
+    metrics may be lambdas or closures defined in a notebook), ``"spawn"``, ``"dask"``, a
+    :class:`concurrent.futures.Executor` or a :class:`distributed.Client`. Every task runs with one
+    BLAS and one torch thread set inside it, so the result has the same bits on every executor.
 
-    from tqdm import tqdm
+    **Stored** (:mod:`mad.store`): each task's table is kept under its content key in ``store``
+    (default: ``MAD_STORE`` or ``.mad_store/``; ``False`` for none) as soon as it finishes, and read
+    back instead of recomputed when the key matches. A task may carry ``key`` (a string) to name
+    itself explicitly, which replaces the automatic description of its inputs; a task whose inputs
+    cannot be described runs uncached. On an interrupt (Ctrl-C) queued tasks are cancelled at once
+    and the finished ones are already in the store.
+
+    Results keep the order of ``tasks``.
+    """
+    from tqdm.auto import tqdm
+
+    from mad.executors import run_tasks
+    from mad.store import resolve_store, sha256, task_key, try_task_key
 
     tasks = list(tasks)
     if not tasks:
         raise ValueError("tasks is empty: nothing to run")
-    workers = max_workers or os.cpu_count() or 1
-    if executor is None and (workers == 1 or len(tasks) == 1):
-        frames = [_run_task(t) for t in tqdm(tasks, disable=not progress, desc="runs")]
-        return pd.concat(frames, ignore_index=True)
-    own = executor is None
-    if own:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
+    for i, task in enumerate(tasks):
+        if not isinstance(task, Mapping):
+            raise TypeError(f"tasks[{i}] must be a dict of run_loop keyword arguments; got {type(task).__name__}")
+        if "key" in task and not (isinstance(task["key"], str) and task["key"]):
+            raise ValueError(f"tasks[{i}]['key'] must be a non-empty string; got {task['key']!r}")
+    st = resolve_store(store)
+    keys: list[str | None] = [None] * len(tasks)
+    frames: list[pd.DataFrame | None] = [None] * len(tasks)
+    if st is not None:
+        for i, task in enumerate(tasks):
+            if "key" in task:
+                keys[i] = task_key({"explicit": task["key"], "seed": task.get("seed", 0)}, kind="run_loop-explicit")
+            else:
+                keys[i] = try_task_key(task)
+            if keys[i] is not None:
+                frames[i] = st.get(keys[i])
+    todo = [i for i in range(len(tasks)) if frames[i] is None]
+    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), disable=not progress, desc="runs")
 
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"), initializer=limit_threads)
+    def finished(j: int, frame: pd.DataFrame) -> None:
+        i = todo[j]
+        frames[i] = frame
+        if st is not None and keys[i] is not None:
+            st.put(keys[i], frame, {"task": sha256(repr(sorted(tasks[i])).encode())})
+        bar.update()
+
     try:
-        if own:
-            _FORKED_TASKS[:] = tasks
-            futures = [executor.submit(_run_forked, i) for i in range(len(tasks))]
-        else:
-            futures = [executor.submit(_run_task, t) for t in tasks]
-        frames = [f.result() for f in tqdm(futures, disable=not progress, desc="runs")]
+        run_tasks(_run_task, [tasks[i] for i in todo], executor=executor, max_workers=max_workers, on_result=finished)
     finally:
-        if own:
-            executor.shutdown()
-            _FORKED_TASKS.clear()
+        bar.close()
     return pd.concat(frames, ignore_index=True)

@@ -28,19 +28,13 @@ from scipy.special import gammaln
 
 from mad.gaussian_chains import draw_stats, factor
 from mad.seeding import rng
-from mad.validation import check_int, check_lam
+from mad.validation import check_int, check_lam, check_number
 
 REGRESSION_LOOPS: tuple[str, ...] = ("replace", "accumulate", "accumulate-subsample")
 
 
 def _check_positive(name: str, value: object) -> float:
-    try:
-        out = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a positive number; got {value!r}") from None
-    if not np.isfinite(out) or out <= 0:
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return out
+    return check_number(name, value, 0.0, low_open=True)
 
 
 def _check_loop(loop: object) -> str:

@@ -36,7 +36,7 @@ from scipy.special import expit, logsumexp
 from mad.curation import CurationError, Curator
 from mad.metrics.modes import nearest_mode
 from mad.models.base import GenerativeModel
-from mad.validation import check_int, check_samples
+from mad.validation import check_fraction, check_int, check_number, check_samples
 
 
 def _weights(name: str, p: object) -> np.ndarray:
@@ -66,23 +66,11 @@ def _rewards(r: object, m: int) -> np.ndarray:
 
 
 def _positive(name: str, value: object) -> float:
-    try:
-        value = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a positive number; got {value!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be > 0; got {value!r}")
-    return value
+    return check_number(name, value, 0.0, low_open=True)
 
 
 def _share(name: str, value: object) -> float:
-    try:
-        value = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number in [0, 1); got {value!r}") from None
-    if not math.isfinite(value) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be in [0, 1); got {value!r}")
-    return value
+    return check_number(name, value, 0.0, 1.0, high_open=True)
 
 
 def curation_step(p: np.ndarray, rewards: np.ndarray, k: float = 2, temperature: float = 1.0) -> np.ndarray:
@@ -283,14 +271,8 @@ class Verifier(Curator):
     def __init__(self, accept: Callable[[np.ndarray], np.ndarray] | None = None, keep: float = 0.5, label: str = "") -> None:
         if accept is not None and not callable(accept):
             raise TypeError(f"accept must be a function of the rows X returning a boolean mask, or None; got {accept!r}")
-        try:
-            keep_value = float(keep)
-        except (TypeError, ValueError):
-            raise TypeError(f"keep (share of synthetic rows kept) must be a number in (0, 1]; got {keep!r}") from None
-        if not math.isfinite(keep_value) or not 0.0 < keep_value <= 1.0:
-            raise ValueError(f"keep (share of synthetic rows kept) must be in (0, 1]; got {keep!r}")
         self.accept = accept
-        self.keep = keep_value
+        self.keep = check_fraction("keep (share of synthetic rows kept)", keep)
         self.label = str(label)
 
     @property

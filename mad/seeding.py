@@ -12,6 +12,8 @@ import zlib
 
 import numpy as np
 
+from mad.validation import check_int
+
 
 def _role_key(role: str) -> int:
     if not isinstance(role, str) or not role:
@@ -21,11 +23,12 @@ def _role_key(role: str) -> int:
 
 def seed_sequence(seed: int, generation: int = 0, role: str = "main") -> np.random.SeedSequence:
     """The :class:`~numpy.random.SeedSequence` for ``(seed, generation, role)``."""
-    if int(seed) < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed}")
-    if int(generation) < 0:
-        raise ValueError(f"generation must be >= 0; got {generation}")
-    return np.random.SeedSequence(entropy=int(seed), spawn_key=(int(generation), _role_key(role)))
+    try:
+        seed = check_int("seed", seed, minimum=0)
+    except ValueError:
+        raise ValueError(f"seed must be a non-negative integer; got {seed}") from None
+    generation = check_int("generation", generation, minimum=0)
+    return np.random.SeedSequence(entropy=seed, spawn_key=(generation, _role_key(role)))
 
 
 def derive_seed(seed: int, generation: int = 0, role: str = "main") -> int:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mad.validation import check_samples
+from mad.validation import check_array, check_number, check_samples
 
 DEFAULT_CUTOFF = 0.25
 
@@ -79,7 +79,8 @@ def spectrum_log_ratio(P_fake: np.ndarray, P_real: np.ndarray, eps: float = 1e-1
     Both spectra are first normalised to unit non-DC energy, so the map shows where the samples'
     energy sits relative to real images, not how much energy they have.
     """
-    P_fake, P_real = np.asarray(P_fake, dtype=float), np.asarray(P_real, dtype=float)
+    P_fake, P_real = check_array("P_fake", P_fake), check_array("P_real", P_real)
+    eps = check_number("eps", eps, 0.0, low_open=True)
     if P_fake.shape != P_real.shape or P_fake.ndim != 2:
         raise ValueError(f"P_fake and P_real must be 2-D spectra of the same shape; got {P_fake.shape} and {P_real.shape}")
     r = radial_frequency(P_fake.shape)

@@ -25,27 +25,15 @@ import math
 import numpy as np
 
 from mad.seeding import as_generator
-from mad.validation import check_int, check_lam
+from mad.validation import check_int, check_lam, check_number
 
 
 def _nonneg(name: str, value: object) -> float:
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number >= 0; got {value!r}") from None
-    if isinstance(value, bool) or not math.isfinite(x) or x < 0:
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
-    return x
+    return check_number(name, value, 0.0)
 
 
 def _fraction01(name: str, value: object) -> float:
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number in [0, 1]; got {value!r}") from None
-    if isinstance(value, bool) or not math.isfinite(x) or not 0.0 <= x <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1]; got {value!r}")
-    return x
+    return check_number(name, value, 0.0, 1.0)
 
 
 # --------------------------------------------------------------------------- kernel density loop

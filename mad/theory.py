@@ -24,15 +24,22 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma
 
-from mad.validation import check_int, check_lam
+from mad.validation import check_array, check_int, check_lam, check_number
+
+
+def _generations(t: object) -> np.ndarray:
+    """Generation numbers t ≥ 1 (a number or an array of them), finite."""
+    t = check_array("t (generation)", t)
+    if np.any(t < 1):
+        raise ValueError(f"t (generation) must be >= 1; got {t.min():g}")
+    return t
 
 
 def expected_trace(t: np.ndarray | int, lam: float, trace0: float, first_unbiased: bool = True) -> np.ndarray:
     """E tr Σ_t = λ^{t-1} tr Σ_0 (book indexing); ``first_unbiased=False`` gives the paper's λ^t."""
     lam = check_lam(lam)
-    t = np.asarray(t, dtype=float)
-    if np.any(t < 1):
-        raise ValueError("generation t must be >= 1")
+    t = _generations(t)
+    trace0 = check_number("trace0", trace0, 0.0)
     return trace0 * lam ** (t - 1 if first_unbiased else t)
 
 
@@ -57,7 +64,7 @@ def typical_generalised_variance(t: np.ndarray | int, d: int, n_init: int, n_s: 
     G_1 contributes the drift of a fit to ``n_init`` real samples (at λ = 1); every later
     generation the drift of :func:`log_det_drift` with ``n_s`` and ``lam``.
     """
-    t = np.asarray(t, dtype=float)
+    t = _generations(t)
     first = log_det_drift(d, n_init, 1.0)
     step = log_det_drift(d, n_s, lam)
     return np.exp((first + (t - 1) * step) / d)
@@ -70,6 +77,9 @@ def expected_mean_drift_squared(t: np.ndarray | int, trace0: float, n_init: int,
     tr Σ_0 [1/n_init + λ/((1-λ) n_s)]: the collapsing variance freezes the random walk.
     """
     lam = check_lam(lam)
-    t = np.asarray(t, dtype=float)
+    t = _generations(t)
+    trace0 = check_number("trace0", trace0, 0.0)
+    n_init = check_int("n_init", n_init, minimum=1)
+    n_s = check_int("n_s", n_s, minimum=1)
     steps = t - 1 if lam == 1.0 else lam * (1 - lam ** (t - 1)) / (1 - lam)
     return trace0 * (1.0 / n_init + steps / n_s)

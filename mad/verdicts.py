@@ -46,6 +46,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from mad.validation import check_number
+
 #: The one confidence level of every verdict in the book.
 LEVEL = 0.95
 
@@ -254,13 +256,7 @@ def _directional(
 
 
 def _min_effect(value: float) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"min_effect must be a number >= 0; got {value!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"min_effect must be a finite number >= 0 (the smallest effect of interest); got {value!r}")
-    return value
+    return check_number("min_effect", value, 0.0)
 
 
 def _equivalent(
@@ -279,13 +275,7 @@ def _equivalent(
 
 
 def _margin(margin: float) -> float:
-    try:
-        margin = float(margin)
-    except (TypeError, ValueError):
-        raise TypeError(f"margin must be a positive number; got {margin!r}") from None
-    if not math.isfinite(margin) or margin <= 0:
-        raise ValueError(f"margin must be a positive finite number; got {margin!r}")
-    return margin
+    return check_number("margin", margin, 0.0, low_open=True)
 
 
 # --------------------------------------------------------------------------- trends over generations

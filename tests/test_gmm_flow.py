@@ -119,7 +119,7 @@ def test_models_run_in_the_loop():
         (lambda: GaussianMixtureModel(n_components=25).fit(np.zeros((10, 2))), ValueError, "X needs at least 25 samples"),
         (lambda: GaussianMixtureModel().sample(5), NotFittedError, "not fitted yet"),
         (lambda: RealNVPFlow(epochs=0).fit(np.zeros((10, 2))), ValueError, "epochs must be >= 1"),
-        (lambda: RealNVPFlow(lr=0).fit(np.zeros((10, 2))), ValueError, "lr must be > 0"),
+        (lambda: RealNVPFlow(lr=0).fit(np.zeros((10, 2))), ValueError, "lr must be a positive number"),
         (lambda: RealNVPFlow().fit(np.zeros(10)), ValueError, "X must be 2-D"),
         (lambda: RealNVPFlow().sample(5), NotFittedError, "not fitted yet"),
     ],

@@ -163,5 +163,5 @@ def test_sliced_wasserstein_bad_inputs():
         sliced_wasserstein(X, np.zeros((10, 3)))
     with pytest.raises(ValueError, match="n_projections must be >= 1"):
         sliced_wasserstein(X, X, n_projections=0)
-    with pytest.raises(ValueError, match="p must be a finite number >= 1"):
+    with pytest.raises(ValueError, match="p must be >= 1"):
         sliced_wasserstein(X, X, p=0.5)

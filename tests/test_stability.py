@@ -26,7 +26,7 @@ BAD_CALLS = [
     (st.is_stable, dict(lam_b=1, eps=-0.5), ValueError, "eps"),
     (st.corrected_real_fraction, dict(n_r=10, n_s=10, gamma=-1), ValueError, "gamma"),
     (st.corrected_real_fraction, dict(n_r=0, n_s=0, gamma=1), ValueError, "n_r \\+ n_s"),
-    (st.corrected_real_fraction, dict(n_r=True, n_s=10, gamma=1), ValueError, "n_r"),
+    (st.corrected_real_fraction, dict(n_r=True, n_s=10, gamma=1), TypeError, "n_r"),
     (st.steady_state_ratio, dict(w=1.5, lam=0.8), ValueError, "w"),
     (st.steady_state_ratio, dict(w=0.5, lam=0.0), ValueError, "lam"),
     (st.steady_state_ratio, dict(w=None, lam=0.8), TypeError, "w"),

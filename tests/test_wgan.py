@@ -99,7 +99,7 @@ def test_bad_inputs_give_clear_errors(model, digits) -> None:
         WGANGP(**FAST).fit(digits[:50, :63])
     with pytest.raises(ValueError, match="n_steps must be >= 1"):
         WGANGP(n_steps=0).fit(digits[:50])
-    with pytest.raises(ValueError, match="lr must be > 0"):
+    with pytest.raises(ValueError, match="lr must be a positive number"):
         WGANGP(n_steps=1, lr=-1.0).fit(digits[:50])
     with pytest.raises(ValueError, match="betas must be"):
         WGANGP(n_steps=1, betas=(0.5, 1.0)).fit(digits[:50])

@@ -45,7 +45,7 @@ import pandas as pd
 from mad.metrics.neighbours import precision_recall
 from mad.metrics.wasserstein import sliced_wasserstein
 from mad.seeding import rng
-from mad.validation import check_fraction, check_int, check_samples
+from mad.validation import check_fraction, check_int, check_number, check_samples
 
 
 def _modes(modes: object) -> np.ndarray:
@@ -62,10 +62,8 @@ def nearest_mode(X: np.ndarray, modes: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def _check_std(std: float, n_std: float) -> None:
-    if not (np.isfinite(std) and std > 0):
-        raise ValueError(f"std must be a positive number; got {std!r}")
-    if not (np.isfinite(n_std) and n_std > 0):
-        raise ValueError(f"n_std must be a positive number; got {n_std!r}")
+    check_number("std", std, 0.0, low_open=True)
+    check_number("n_std", n_std, 0.0, low_open=True)
 
 
 def mode_counts(X: np.ndarray, modes: np.ndarray, std: float, n_std: float = 3.0) -> np.ndarray:
@@ -119,10 +117,7 @@ def rosenbrock_radius2(X: np.ndarray) -> np.ndarray:
 
 
 def _alpha(alpha: float) -> float:
-    alpha = check_fraction("alpha", alpha)
-    if alpha >= 1:
-        raise ValueError(f"alpha must be in (0, 1); got {alpha!r}")
-    return alpha
+    return check_number("alpha", alpha, 0.0, 1.0, low_open=True, high_open=True)
 
 
 def rosenbrock_tail_mass(X: np.ndarray, alpha: float = 0.01) -> float:
@@ -190,7 +185,7 @@ class RosenbrockScores:
         self.source = source
         self.n_eval = check_int("n_eval", n_eval, minimum=2)
         self.n_prdc = check_int("n_prdc", n_prdc, minimum=k + 1, maximum=self.n_eval)
-        self.alphas = tuple(alphas)
+        self.alphas = tuple(_alpha(a) for a in alphas)
         self.k = check_int("k", k, minimum=1)
         self._reference: dict[int, np.ndarray] = {}
 
@@ -232,7 +227,12 @@ class SampleSnapshot:
 
 def snapshots(results: pd.DataFrame, by: Sequence[str] = ("lam", "seed", "generation")) -> dict[tuple, np.ndarray]:
     """The arrays recorded by :class:`SampleSnapshot` in a tidy table, keyed by the ``by`` columns."""
-    rows = results[results["metric"].str.startswith("snapshot:")]
+    if not isinstance(results, pd.DataFrame) or "metric" not in results.columns:
+        raise TypeError(f"results must be a run_loop table (a DataFrame with a 'metric' column); got {type(results).__name__}")
+    missing = [c for c in by if c not in results.columns]
+    if missing:
+        raise ValueError(f"by names columns not in results: {missing}; results has {list(results.columns)}")
+    rows = results[results["metric"].astype(str).str.startswith("snapshot:")]
     if rows.empty:
         raise ValueError("no snapshot rows in results: add a SampleSnapshot metric to the run")
     idx = rows["metric"].str.split(":", expand=True).iloc[:, 1:].astype(int)

@@ -24,10 +24,20 @@ collapsed sets they differ: with ``≤`` two identical sets always give precisio
 coverage = 1, and a fake point that coincides with a real point always counts as inside
 that point's ball, even when the real set has collapsed to a point (radius 0). With ``<``
 a collapsed set scores 0 against itself. To make duplicates exact, squared distances are
-computed in float64 after centring both sets on the real mean, and every squared distance
-below the floor ``2e-11 max ‖x‖²`` (over both sets; far above the rounding noise of the
-expansion ‖x‖² + ‖y‖² - 2 x·y) counts as a tie at the floor, i.e. as an exact duplicate.
-Every score is therefore defined (never NaN) for any inputs with at least k + 1 rows.
+computed in float64 after centring both sets on the coordinate-wise median of the real set, and
+a squared distance between rows a and b counts as an exact zero (a duplicate) when
+
+    ‖a - b‖² ≤ ZERO_TOL (‖a‖² + ‖b‖²),    ZERO_TOL = 1e-11,
+
+a tolerance far above the rounding noise of the expansion ‖a‖² + ‖b‖² - 2 a·b of that pair
+(about 1e-16 (‖a‖² + ‖b‖²) per coordinate) and far below any real distance. The tolerance is
+*per pair* and *scale-free*: multiplying both sets by any factor changes no comparison, and one
+far outlier changes only the comparisons it takes part in. (An earlier global floor,
+2e-11 max ‖x‖² over both sets, did not: with 500 standard normal points in 2-D, one fake point
+at (10⁵, 10⁵) made every pair closer than about 0.6 a "duplicate" and lifted density from
+1.00 to 9.4; tested in ``tests/test_bad_inputs.py``.) The median centre keeps a real outlier
+from moving the origin either. Every score is therefore defined (never NaN) for any inputs
+with at least k + 1 rows.
 
 The k-NN radius excludes the point itself but not its duplicates: in a set where a point
 appears more than k times its radius is 0 (the same convention as ``prdc``, which takes the
@@ -50,7 +60,7 @@ from mad.validation import check_int, check_samples
 
 #: most float64 entries of one distance block (4 Mi entries = 32 MiB)
 BLOCK_ELEMENTS: int = 1 << 22
-#: relative tolerance under which a squared distance counts as an exact zero (a duplicate)
+#: per-pair relative tolerance: ‖a - b‖² ≤ ZERO_TOL (‖a‖² + ‖b‖²) counts as an exact zero (a duplicate)
 ZERO_TOL: float = 1e-11
 
 
@@ -60,7 +70,7 @@ def _inputs(real: object, fake: object, k: object) -> tuple[np.ndarray, np.ndarr
     fake = check_samples(fake, "fake", min_samples=k + 1)
     if fake.shape[1] != real.shape[1]:
         raise ValueError(f"real and fake must have the same number of features; got {real.shape[1]} and {fake.shape[1]}")
-    centre = real.mean(axis=0)
+    centre = np.median(real, axis=0)  # robust: one outlier does not move the origin of the tolerance
     return real - centre, fake - centre, k
 
 
@@ -69,17 +79,18 @@ def _row_blocks(n_rows: int, n_cols: int) -> list[slice]:
     return [slice(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
 
 
-def _sq_dists(A: np.ndarray, a2: np.ndarray, B: np.ndarray, b2: np.ndarray, floor: float) -> np.ndarray:
-    """‖a - b‖² = ‖a‖² + ‖b‖² - 2 a·b for rows of A and B, in place, raised to at least ``floor``.
+def _sq_dists(A: np.ndarray, a2: np.ndarray, B: np.ndarray, b2: np.ndarray) -> np.ndarray:
+    """‖a - b‖² = ‖a‖² + ‖b‖² - 2 a·b for rows of A and B, with duplicates set to exactly 0.
 
-    Every squared distance at or below the rounding floor (duplicates) becomes exactly ``floor``,
-    so that duplicates compare equal across blocks and sets.
+    A pair is a duplicate when ‖a - b‖² ≤ ZERO_TOL (‖a‖² + ‖b‖²) (see the module notes), so that
+    duplicates compare equal across blocks and sets whatever the scale of the data.
     """
+    tol = a2[:, None] + b2[None, :]
     d2 = A @ B.T
     d2 *= -2.0
-    d2 += a2[:, None]
-    d2 += b2[None, :]
-    np.maximum(d2, floor, out=d2)
+    d2 += tol
+    tol *= ZERO_TOL
+    d2[d2 <= tol] = 0.0
     return d2
 
 
@@ -97,46 +108,38 @@ def _kth_smallest(d2: np.ndarray, k: int) -> np.ndarray:
     return d2.min(axis=1)
 
 
-def _radii_sq(X: np.ndarray, x2: np.ndarray, k: int, floor: float) -> np.ndarray:
+def _radii_sq(X: np.ndarray, x2: np.ndarray, k: int) -> np.ndarray:
     out = np.empty(len(X))
     for rows in _row_blocks(len(X), len(X)):
-        # the self-distance is the floor, the smallest possible entry, so index k of the sorted
-        # row is the distance to the k-th nearest *other* row
-        out[rows] = _kth_smallest(_sq_dists(X[rows], x2[rows], X, x2, floor), k)
+        # the self-distance is 0, the smallest possible entry, so index k of the sorted row is the
+        # distance to the k-th nearest *other* row
+        out[rows] = _kth_smallest(_sq_dists(X[rows], x2[rows], X, x2), k)
     return out
-
-
-def _floor(*norms: np.ndarray) -> float:
-    return ZERO_TOL * 2.0 * max(float(n.max()) for n in norms)
 
 
 def knn_radii(X: np.ndarray, k: int = 5) -> np.ndarray:
     """Distance from each row of ``X`` to its k-th nearest other row (the k-NN ball radius).
 
-    0 for a row with more than k exact duplicates (up to the rounding floor described above).
+    0 for a row with more than k exact duplicates (up to the per-pair tolerance described above).
     """
     k = check_int("k", k, minimum=1)
     X = check_samples(X, "X", min_samples=k + 1)
-    X = X - X.mean(axis=0)
+    X = X - np.median(X, axis=0)
     x2 = np.einsum("ij,ij->i", X, X)
-    floor = _floor(x2)
-    r2 = _radii_sq(X, x2, k, floor)
-    r2[r2 <= floor] = 0.0
-    return np.sqrt(r2)
+    return np.sqrt(_radii_sq(X, x2, k))
 
 
 def _scores(real: np.ndarray, fake: np.ndarray, k: int, want_recall: bool) -> dict[str, float]:
     x2 = np.einsum("ij,ij->i", real, real)
     y2 = np.einsum("ij,ij->i", fake, fake)
-    floor = _floor(x2, y2)
-    r2 = _radii_sq(real, x2, k, floor)
-    f2 = _radii_sq(fake, y2, k, floor) if want_recall else None
+    r2 = _radii_sq(real, x2, k)
+    f2 = _radii_sq(fake, y2, k) if want_recall else None
     in_real_ball = np.zeros(len(fake), dtype=bool)  # precision: fake j in some real ball
     balls_per_fake = np.zeros(len(fake), dtype=np.int64)  # density
     real_covered = np.zeros(len(real), dtype=bool)  # coverage: real ball i holds some fake
     real_recalled = np.zeros(len(real), dtype=bool)  # recall: real i in some fake ball
     for rows in _row_blocks(len(real), len(fake)):
-        d2 = _sq_dists(real[rows], x2[rows], fake, y2, floor)  # (block of real) x (all fake)
+        d2 = _sq_dists(real[rows], x2[rows], fake, y2)  # (block of real) x (all fake)
         inside = d2 <= r2[rows, None]
         in_real_ball |= inside.any(axis=0)
         balls_per_fake += np.count_nonzero(inside, axis=0)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from mad.seeding import as_generator
-from mad.validation import check_int, check_samples
+from mad.validation import check_array, check_int, check_number, check_samples
 
 #: directions projected at once (memory ~ (n + m) x BLOCK_PROJECTIONS float64)
 BLOCK_PROJECTIONS: int = 64
@@ -42,8 +42,11 @@ def wasserstein_1d_pp(x: np.ndarray, y: np.ndarray, p: float = 2.0) -> np.ndarra
     Integrates abs(F^{-1}(u) - G^{-1}(u))^p over the merged breakpoints {i/n} ∪ {j/m} of the two
     quantile functions; returns one value per column.
     """
-    x = np.sort(np.asarray(x, dtype=np.float64), axis=0)
-    y = np.sort(np.asarray(y, dtype=np.float64), axis=0)
+    x, y = check_array("x", x, ndim=(1, 2), min_rows=1), check_array("y", y, ndim=(1, 2), min_rows=1)
+    if x.shape[1:] != y.shape[1:]:
+        raise ValueError(f"x and y must have the same columns (projections); got shapes {x.shape} and {y.shape}")
+    p = check_number("p", p, 1.0)
+    x, y = np.sort(x, axis=0), np.sort(y, axis=0)
     n, m = len(x), len(y)
     if n == m:
         return np.mean(np.abs(x - y) ** p, axis=0)
@@ -72,8 +75,7 @@ def sliced_wasserstein(
     X = check_samples(X, "X", min_samples=1)
     Y = check_samples(Y, "Y", min_samples=1, n_features=X.shape[1])
     n_projections = check_int("n_projections", n_projections, minimum=1)
-    if not np.isfinite(p) or p < 1:
-        raise ValueError(f"p must be a finite number >= 1; got {p!r}")
+    p = check_number("p", p, 1.0)
     theta = random_directions(X.shape[1], n_projections, random_state)
     total = 0.0
     for start in range(0, n_projections, BLOCK_PROJECTIONS):

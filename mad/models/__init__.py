@@ -18,7 +18,9 @@ REGISTRY: dict[str, str] = {
     "gmm": "mad.models.gmm:GaussianMixtureModel",
     "flow": "mad.models.flow:RealNVPFlow",
     "ddpm": "mad.models.ddpm:ConditionalDDPM",
+    "unet_ddpm": "mad.models.unet_ddpm:UNetDDPM",  # 28x28 images (MNIST, Fashion-MNIST)
     "wgan": "mad.models.wgan:WGANGP",
+    "ngram": "mad.language:NGramModel",  # rows of token ids (toy language models)
 }
 
 

@@ -13,6 +13,7 @@ train every generation from scratch.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -69,6 +70,26 @@ def balanced_labels(n: int, n_classes: int, rng: np.random.Generator) -> np.ndar
     extra = rng.choice(n_classes, size=n - labels.size, replace=False)
     labels = np.concatenate([labels, extra])
     return rng.permutation(labels)
+
+
+#: serialises every use of torch's process-wide generator (model initialisation), so fits running
+#: in threads of one process cannot interleave their seeding (see :func:`seeded_torch`)
+_TORCH_GLOBAL_RNG = threading.RLock()
+
+
+@contextmanager
+def seeded_torch(seed: int) -> Iterator[None]:
+    """Run the block with torch's global generator seeded to ``seed``, restoring its state afterwards.
+
+    For module construction only (``nn.Linear`` and friends initialise from the global generator);
+    every training draw uses a local :class:`torch.Generator`. A process-wide lock makes the block
+    atomic with respect to other threads, so a fit gives the same bits serially or in a thread pool.
+    """
+    import torch
+
+    with _TORCH_GLOBAL_RNG, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        yield
 
 
 @contextmanager

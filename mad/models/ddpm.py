@@ -46,8 +46,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from mad.models.base import GenerativeModel, balanced_labels, single_torch_thread
-from mad.validation import check_int, check_lam, check_samples
+from mad.models.base import GenerativeModel, balanced_labels, seeded_torch, single_torch_thread
+from mad.validation import check_choice, check_int, check_labels, check_lam, check_number, check_pixels, check_samples
 
 
 def guidance_from_lam(lam: float) -> float:
@@ -57,17 +57,26 @@ def guidance_from_lam(lam: float) -> float:
 
 def lam_from_guidance(w: float) -> float:
     """Sampling bias λ = 1/(1 + w) for guidance weight w ≥ 0."""
+    return 1.0 / (1.0 + check_number("guidance weight w", w, 0.0))
+
+
+def check_device(device: object) -> torch.device:
+    """A torch device from ``"cpu"`` or ``"cuda"`` (``"cuda:k"``), refusing CUDA when torch cannot see a GPU."""
     try:
-        w = float(w)
-    except (TypeError, ValueError):
-        raise TypeError(f"guidance weight w must be a number >= 0; got {w!r}") from None
-    if not math.isfinite(w) or w < 0:
-        raise ValueError(f"guidance weight w must be >= 0 (λ = 1/(1+w) in (0, 1]); got {w!r}")
-    return 1.0 / (1.0 + w)
+        dev = torch.device(device)  # type: ignore[arg-type]
+    except (TypeError, RuntimeError):
+        raise ValueError(f"device must be 'cpu' or 'cuda' (or 'cuda:k'); got {device!r}") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda' (or 'cuda:k'); got {device!r}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but torch.cuda.is_available() is False (no GPU, or a CPU-only torch build); use device='cpu'")
+    return dev
 
 
 def cosine_alpha_bar(T: int, s: float = 0.008) -> np.ndarray:
     """ᾱ_1..ᾱ_T of the cosine schedule, with β_t = 1 - ᾱ_t/ᾱ_{t-1} capped at 0.999."""
+    T = check_int("T", T, minimum=1)
+    s = check_number("s (offset)", s, 0.0, low_open=True)
     f = np.cos((np.arange(T + 1) / T + s) / (1 + s) * np.pi / 2) ** 2
     betas = np.clip(1 - f[1:] / f[:-1], 0, 0.999)
     return np.cumprod(1 - betas)
@@ -159,26 +168,31 @@ class ConditionalDDPM(GenerativeModel):
         abar = torch.from_numpy(cosine_alpha_bar(check_int("T", self.T, minimum=2))).float()
         return abar, 1 - abar / torch.cat([torch.ones(1), abar[:-1]])
 
+    def _device(self) -> torch.device:
+        """Where the network runs: a subclass's ``device`` parameter (the 8x8 MLP always runs on the CPU)."""
+        return check_device(getattr(self, "device", "cpu"))
+
+    def _build_net(self, n_features: int) -> nn.Module:
+        """The denoiser f_θ(x_t, t, c) on rows of ``n_features`` pixels (subclasses swap the network)."""
+        return Denoiser(n_features, self.n_classes_, check_int("width", self.width, 1), check_int("depth", self.depth, 1))
+
     def _x0(self, out: torch.Tensor, x: torch.Tensor, abar_t: torch.Tensor) -> torch.Tensor:
         """x̂_0 from the network output (the output itself, or (x_t - √(1-ᾱ) ε̂)/√ᾱ)."""
         return out if self.target == "x0" else (x - (1 - abar_t).sqrt() * out) / abar_t.sqrt()
 
     def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> ConditionalDDPM:
         """Train on pixels ``X`` in [0, 1] with labels ``y`` (0..K-1) for ``n_steps`` Adam steps."""
-        X = check_samples(X, min_samples=2)
+        X = check_pixels("X", check_samples(X, min_samples=2), 0.0, 1.0)
         if y is None:
             raise ValueError("ConditionalDDPM is class-conditional: fit(X, y) needs the labels y")
-        y = np.asarray(y, dtype=np.int64)
-        if y.shape != (len(X),) or y.min() < 0:
-            raise ValueError(f"y must hold one non-negative integer label per row of X; got shape {y.shape}")
-        if not 0.0 <= self.p_uncond < 1.0:
-            raise ValueError(f"p_uncond (label dropout) must be in [0, 1); got {self.p_uncond}")
-        if self.target not in ("x0", "eps"):
-            raise ValueError(f"target must be 'x0' or 'eps'; got {self.target!r}")
-        if not 0.0 <= self.warmup < 1.0:
-            raise ValueError(f"warmup (fraction of the updates) must be in [0, 1); got {self.warmup}")
-        if self.snr_gamma is not None and not self.snr_gamma > 0:
-            raise ValueError(f"snr_gamma must be > 0 or None; got {self.snr_gamma}")
+        # integer labels 0..K-1, one per row: 0.7 is an error (never truncated), and K is bounded
+        y = check_labels("y", y, n_rows=len(X))
+        check_number("p_uncond (label dropout)", self.p_uncond, 0.0, 1.0, high_open=True)
+        check_choice("target", self.target, ("x0", "eps"))
+        check_number("warmup (fraction of the updates)", self.warmup, 0.0, 1.0, high_open=True)
+        if self.snr_gamma is not None:
+            check_number("snr_gamma (or None)", self.snr_gamma, 0.0, low_open=True)
+        lr = check_number("lr", self.lr, 0.0, low_open=True)
         n_steps = check_int("n_steps", self.n_steps, minimum=1)
         batch = min(check_int("batch_size", self.batch_size, minimum=1), len(X))
         n_warm = int(self.warmup * n_steps)
@@ -188,33 +202,35 @@ class ConditionalDDPM(GenerativeModel):
         weight = torch.ones_like(snr) if self.snr_gamma is None else snr.clamp(max=float(self.snr_gamma))
         if self.target == "eps" and self.snr_gamma is not None:
             weight = weight / snr
-        with single_torch_thread(), torch.random.fork_rng(devices=[]):  # global RNG restored on exit
+        with single_torch_thread():
             gen = torch.Generator().manual_seed(0 if self.random_state is None else int(self.random_state))
-            torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=gen)))  # initialisation only
-            self.n_classes_ = int(y.max()) + 1
-            self.net_ = Denoiser(X.shape[1], self.n_classes_, check_int("width", self.width, 1), check_int("depth", self.depth, 1))
-            x0 = torch.from_numpy(2 * X - 1).float()
-            labels = torch.from_numpy(y)
-            opt = torch.optim.Adam(self.net_.parameters(), lr=self.lr, fused=True)
+            with seeded_torch(int(torch.randint(2**31 - 1, (1,), generator=gen))):  # initialisation only; global RNG restored
+                self.n_classes_, self.n_features_in_ = int(y.max()) + 1, X.shape[1]
+                dev = self._device()  # random draws stay on the CPU generator, so a GPU run sees the same draws
+                self.net_ = self._build_net(X.shape[1]).to(dev)
+            x0 = torch.from_numpy(2 * X - 1).float().to(dev)
+            labels = torch.from_numpy(y).to(dev)
+            abar_d, weight_d = abar.to(dev), weight.to(dev)
+            opt = torch.optim.Adam(self.net_.parameters(), lr=lr, fused=True)
             sched = torch.optim.lr_scheduler.LambdaLR(
                 opt, lambda s: (s + 1) / n_warm if s < n_warm else 0.5 + 0.5 * math.cos(math.pi * (s - n_warm) / (n_steps - n_warm))
             )
-            history = torch.empty(n_steps)
+            history = torch.empty(n_steps, device=dev)
             for step in range(n_steps):
-                idx = torch.randint(len(x0), (batch,), generator=gen)
+                idx = torch.randint(len(x0), (batch,), generator=gen).to(dev)
                 xb, cb = x0[idx], labels[idx].clone()
-                cb[torch.rand(batch, generator=gen) < self.p_uncond] = self.n_classes_  # label dropout -> ∅
-                t = torch.randint(self.T, (batch,), generator=gen)
-                eps = torch.randn(xb.shape, generator=gen)
-                a = abar[t][:, None]
+                cb[(torch.rand(batch, generator=gen) < self.p_uncond).to(dev)] = self.n_classes_  # label dropout -> ∅
+                t = torch.randint(self.T, (batch,), generator=gen).to(dev)
+                eps = torch.randn(xb.shape, generator=gen).to(dev)
+                a = abar_d[t][:, None]
                 out = self.net_(a.sqrt() * xb + (1 - a).sqrt() * eps, t, cb)
-                loss = (weight[t][:, None] * (out - (xb if self.target == "x0" else eps)) ** 2).mean()
+                loss = (weight_d[t][:, None] * (out - (xb if self.target == "x0" else eps)) ** 2).mean()
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
                 sched.step()
                 history[step] = loss.detach()
-        self.loss_history_ = history.numpy().astype(np.float64)
+        self.loss_history_ = history.cpu().numpy().astype(np.float64)
         self.net_.eval()
         self.fitted_ = True
         return self
@@ -223,32 +239,41 @@ class ConditionalDDPM(GenerativeModel):
     def generate(self, labels: np.ndarray, w: float, seed: int) -> np.ndarray:
         """Ancestral sampling of one image per label with guidance weight ``w`` (pixels in [0, 1])."""
         self._check_fitted()
-        w = float(w)
+        labels = check_labels("labels", labels, n_classes=self.n_classes_)
+        w = check_number("guidance weight w", w, 0.0)
+        seed = check_int("seed", seed, minimum=0)
         with single_torch_thread():
-            gen = torch.Generator().manual_seed(int(seed))
-            abar, betas = self._schedule()
-            c = torch.from_numpy(np.asarray(labels, dtype=np.int64))
-            n = len(c)
-            x = torch.randn((n, self.net_.inp.in_features), generator=gen)
-            both = torch.cat([c, torch.full_like(c, self.n_classes_)])
-            for t in reversed(range(self.T)):
-                tt = torch.full((n,), t, dtype=torch.long)
-                if w == 0:
-                    out = self.net_(x, tt, c)
-                else:
-                    o_c, o_u = self.net_(torch.cat([x, x]), torch.cat([tt, tt]), both).chunk(2)
-                    out = (1 + w) * o_c - w * o_u
-                a, b = abar[t], betas[t]
-                a_prev = abar[t - 1] if t > 0 else torch.tensor(1.0)
-                x0 = self._x0(out, x, a).clamp(-1, 1)
-                # posterior mean of q(x_{t-1} | x_t, x_0), with variance β̃_t
-                mean = (a_prev.sqrt() * b / (1 - a)) * x0 + ((1 - b).sqrt() * (1 - a_prev) / (1 - a)) * x
-                if t > 0:
-                    var = b * (1 - a_prev) / (1 - a)
-                    x = mean + var.sqrt() * torch.randn(x.shape, generator=gen)
-                else:
-                    x = mean
+            gen = torch.Generator().manual_seed(seed)
+            x = self._ancestral(torch.from_numpy(labels), w, gen)
         return np.clip((x.numpy().astype(np.float64) + 1) / 2, 0.0, 1.0)
+
+    @torch.no_grad()
+    def _ancestral(self, c: torch.Tensor, w: float, gen: torch.Generator) -> torch.Tensor:
+        """The T guided ancestral steps for labels ``c`` from x_T ~ N(0, I), drawing from ``gen``; x_0 in [-1, 1] on the CPU."""
+        dev = self._device()
+        abar, betas = (v.to(dev) for v in self._schedule())
+        n = len(c)
+        c = c.to(dev)
+        x = torch.randn((n, self.n_features_in_), generator=gen).to(dev)
+        both = torch.cat([c, torch.full_like(c, self.n_classes_)])
+        for t in reversed(range(self.T)):
+            tt = torch.full((n,), t, dtype=torch.long, device=dev)
+            if w == 0:
+                out = self.net_(x, tt, c)
+            else:
+                o_c, o_u = self.net_(torch.cat([x, x]), torch.cat([tt, tt]), both).chunk(2)
+                out = (1 + w) * o_c - w * o_u
+            a, b = abar[t], betas[t]
+            a_prev = abar[t - 1] if t > 0 else torch.tensor(1.0, device=dev)
+            x0 = self._x0(out, x, a).clamp(-1, 1)
+            # posterior mean of q(x_{t-1} | x_t, x_0), with variance β̃_t
+            mean = (a_prev.sqrt() * b / (1 - a)) * x0 + ((1 - b).sqrt() * (1 - a_prev) / (1 - a)) * x
+            if t > 0:
+                var = b * (1 - a_prev) / (1 - a)
+                x = mean + var.sqrt() * torch.randn(x.shape, generator=gen).to(dev)
+            else:
+                x = mean
+        return x.cpu()
 
     def sample_labelled(
         self, n: int, lam: float = 1.0, random_state: int | np.random.Generator | None = None

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from mad.models.base import GenerativeModel
-from mad.validation import check_int, check_samples
+from mad.models.base import GenerativeModel, seeded_torch, single_torch_thread
+from mad.validation import check_int, check_number, check_samples
 
 
 class _Coupling(nn.Module):
@@ -116,17 +116,20 @@ class RealNVPFlow(GenerativeModel):
         X = check_samples(X, min_samples=2)
         epochs = check_int("epochs", self.epochs, minimum=1)
         batch = check_int("batch_size", self.batch_size, minimum=1)
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0; got {self.lr!r}")
-        torch.set_num_threads(1)  # one thread per process: runs go in parallel through run_sweep
-        gen = torch.Generator().manual_seed(int(self.random_state or 0))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(self.random_state or 0))
+        lr = check_number("lr", self.lr, 0.0, low_open=True)
+        weight_decay = check_number("weight_decay", self.weight_decay, 0.0)
+        with single_torch_thread():  # one torch thread, restored afterwards: runs go in parallel through run_sweep
+            return self._fit(X, epochs, batch, lr, weight_decay)
+
+    def _fit(self, X: np.ndarray, epochs: int, batch: int, lr: float, weight_decay: float) -> RealNVPFlow:
+        seed = int(self.random_state or 0)
+        gen = torch.Generator().manual_seed(seed)  # every training draw; the global generator is never used
+        with seeded_torch(seed):  # initialisation from the seeded global generator, restored on exit
             self.layers_ = self._build(X.shape[1])
         data = torch.as_tensor(X, dtype=torch.float64)
         self._shift = data.mean(dim=0)
         self._scale = data.std(dim=0).clamp_min(1e-8)  # a collapsed coordinate keeps a defined, tiny scale
-        opt = torch.optim.Adam(self.layers_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        opt = torch.optim.Adam(self.layers_.parameters(), lr=lr, weight_decay=weight_decay)
         self.loss_history_ = []
         for _ in range(epochs):
             order = torch.randperm(len(data), generator=gen)

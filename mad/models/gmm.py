@@ -20,7 +20,7 @@ from sklearn.mixture import GaussianMixture
 
 from mad.models.base import GenerativeModel
 from mad.models.gaussian import psd_sqrt
-from mad.validation import check_int, check_samples
+from mad.validation import check_int, check_number, check_samples
 
 
 class GaussianMixtureModel(GenerativeModel):
@@ -81,9 +81,9 @@ class GaussianMixtureModel(GenerativeModel):
             n_components=n_components,
             covariance_type=self.covariance_type,
             max_iter=check_int("max_iter", self.max_iter, minimum=1),
-            tol=self.tol,
+            tol=check_number("tol", self.tol, 0.0),
             n_init=check_int("n_init", self.n_init, minimum=1),
-            reg_covar=self.reg_covar,
+            reg_covar=check_number("reg_covar", self.reg_covar, 0.0),
             random_state=self.random_state,
         )
         with warnings.catch_warnings():

@@ -48,9 +48,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from mad.models.base import GenerativeModel, single_torch_thread
+from mad.models.base import GenerativeModel, seeded_torch, single_torch_thread
+from mad.models.ddpm import check_device
 from mad.seeding import as_generator
-from mad.validation import check_int, check_lam, check_samples
+from mad.validation import check_int, check_lam, check_number, check_pixels, check_samples
 
 
 def _generator(latent_dim: int, width: int, side: int) -> nn.Sequential:
@@ -64,6 +65,21 @@ def _generator(latent_dim: int, width: int, side: int) -> nn.Sequential:
         nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1),  # 2s -> 4s = side
         nn.Sigmoid(),
         nn.Flatten(),
+    )
+
+
+def _conv_critic(side: int, width: int) -> nn.Sequential:
+    """DCGAN-style critic (Radford et al. 2016) without normalisation layers, which the per-sample gradient
+    penalty forbids (Gulrajani et al. 2017): two stride-2 convolutions (side -> side/2 -> side/4), then linear."""
+    s = side // 4
+    return nn.Sequential(
+        nn.Unflatten(1, (1, side, side)),
+        nn.Conv2d(1, width, 4, stride=2, padding=1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(2 * width * s * s, 1),
     )
 
 
@@ -95,6 +111,11 @@ class WGANGP(GenerativeModel):
     gp_weight: γ, the weight of the gradient penalty.
     betas: Adam's (β₁, β₂) for both networks.
     ema_decay: cap of the EMA decay β_t of the sampled generator's weights (0: no averaging).
+    arch: ``"mlp"`` (the critic above) or ``"conv"``: a DCGAN-style convolutional critic with ``width``
+        and 2 ``width`` channels (for 28x28 images, where the MLP critic sees no locality); the
+        generator is the same transposed-convolution network for both (side/4 -> side/2 -> side).
+    device: ``"cpu"`` (default; same bits under a seed) or ``"cuda"``; random draws always come from a
+        CPU ``torch.Generator``.
     random_state: seed of the weights and of every training draw. ``fit`` uses one torch thread.
 
     Attributes
@@ -121,6 +142,8 @@ class WGANGP(GenerativeModel):
         gp_weight: float = 1.0,
         betas: tuple[float, float] = (0.0, 0.9),
         ema_decay: float = 0.99,
+        arch: str = "mlp",
+        device: str = "cpu",
         random_state: int | None = None,
     ) -> None:
         self.latent_dim = latent_dim
@@ -133,11 +156,13 @@ class WGANGP(GenerativeModel):
         self.gp_weight = gp_weight
         self.betas = betas
         self.ema_decay = ema_decay
+        self.arch = arch
+        self.device = device
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> WGANGP:
         """Train G and D from scratch on the rows of ``X`` (n, side²), pixel values in [0, 1]."""
-        X = check_samples(X, min_samples=2)
+        X = check_pixels("X", check_samples(X, min_samples=2), 0.0, 1.0)
         side = int(round(np.sqrt(X.shape[1])))
         if side * side != X.shape[1] or side % 4:
             raise ValueError(f"X must hold square images with a side divisible by 4 (64 = 8x8 pixels); got {X.shape[1]} features")
@@ -147,11 +172,15 @@ class WGANGP(GenerativeModel):
         steps = check_int("n_steps", self.n_steps, minimum=1)
         n_critic = check_int("n_critic", self.n_critic, minimum=1)
         batch = check_int("batch_size", self.batch_size, minimum=1)
-        if not float(self.lr) > 0 or not float(self.gp_weight) >= 0:
-            raise ValueError(f"lr must be > 0 and gp_weight >= 0; got lr={self.lr}, gp_weight={self.gp_weight}")
-        betas = tuple(float(b) for b in self.betas)
-        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas) or not 0.0 <= float(self.ema_decay) < 1.0:
-            raise ValueError(f"betas must be two numbers in [0, 1) and ema_decay in [0, 1); got {self.betas}, {self.ema_decay}")
+        check_number("lr", self.lr, 0.0, low_open=True)
+        check_number("gp_weight", self.gp_weight, 0.0)
+        if isinstance(self.betas, (str, bytes)) or np.ndim(self.betas) != 1 or np.size(self.betas) != 2:
+            raise ValueError(f"betas must be two numbers in [0, 1) (Adam's β₁, β₂); got {self.betas!r}")
+        betas = tuple(check_number("betas", b, 0.0, 1.0, high_open=True) for b in self.betas)
+        check_number("ema_decay", self.ema_decay, 0.0, 1.0, high_open=True)
+        if self.arch not in ("mlp", "conv"):
+            raise ValueError(f"arch must be 'mlp' or 'conv'; got {self.arch!r}")
+        check_device(self.device)
         seed = int(as_generator(self.random_state).integers(2**31))
         with single_torch_thread():
             G, G_avg, D, history = self._train(
@@ -166,24 +195,26 @@ class WGANGP(GenerativeModel):
     def _train(self, data, side, k, width, hidden, steps, n_critic, batch, betas, seed):
         """The training loop: (G, its EMA copy, D, the critic's W-distance estimate per step)."""
         gen = torch.Generator().manual_seed(seed)  # every training draw; the global torch RNG is left as it was
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            G, D = _generator(k, width, side), _critic(data.shape[1], hidden)
+        with seeded_torch(seed):  # initialisation only; the global generator is restored (thread-safe)
+            G = _generator(k, width, side)
+            D = _critic(data.shape[1], hidden) if self.arch == "mlp" else _conv_critic(side, width)
+        dev = check_device(self.device)
+        G, D, data = G.to(dev), D.to(dev), data.to(dev)
         G_avg = copy.deepcopy(G).requires_grad_(False)
         opt_g = torch.optim.Adam(G.parameters(), lr=self.lr, betas=betas)
         opt_d = torch.optim.Adam(D.parameters(), lr=self.lr, betas=betas)
         history = np.empty(steps)
         for step in range(steps):
             for j in range(n_critic):
-                real = data[torch.randint(len(data), (batch,), generator=gen)]
-                z = torch.randn(batch, k, generator=gen)
+                real = data[torch.randint(len(data), (batch,), generator=gen).to(dev)]
+                z = torch.randn(batch, k, generator=gen).to(dev)
                 if j < n_critic - 1:
                     with torch.no_grad():
                         fake = G(z)
                 else:  # keep the graph: the generator step reuses this batch
                     fake_g = G(z)
                     fake = fake_g.detach()
-                eps = torch.rand(batch, 1, generator=gen)
+                eps = torch.rand(batch, 1, generator=gen).to(dev)
                 mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
                 (grad,) = torch.autograd.grad(D(mix).sum(), mix, create_graph=True)
                 gap = D(real).mean() - D(fake).mean()
@@ -215,11 +246,11 @@ class WGANGP(GenerativeModel):
         self._check_fitted()
         z = check_samples(z, name="z", min_samples=1, n_features=int(self.latent_dim))
         with torch.no_grad():
-            return self.generator_(torch.as_tensor(z, dtype=torch.float32)).double().numpy()
+            return self.generator_(torch.as_tensor(z, dtype=torch.float32, device=check_device(self.device))).double().cpu().numpy()
 
     def critic_score(self, X: np.ndarray) -> np.ndarray:
         """The critic's value D(x) for each row of ``X`` (higher = judged more real)."""
         self._check_fitted()
         X = check_samples(X, min_samples=1, n_features=self.n_features_in_)
         with torch.no_grad():
-            return self.critic_(torch.as_tensor(X, dtype=torch.float32)).double().numpy().ravel()
+            return self.critic_(torch.as_tensor(X, dtype=torch.float32, device=check_device(self.device))).double().cpu().numpy().ravel()
