@@ -223,10 +223,16 @@ def test_interrupt_cancels_queued_tasks_at_once_and_keeps_finished_ones(tmp_path
         sent.append(time.perf_counter())
         os.kill(os.getpid(), signal.SIGINT)
 
+    # A shell that starts a job in the background without job control (CI, `cmd &`) makes it ignore
+    # SIGINT, and Python then installs no KeyboardInterrupt handler: install it for this test.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     watcher = threading.Thread(target=interrupt_after_first_result, daemon=True)
     watcher.start()
-    with pytest.raises(KeyboardInterrupt):
-        run_sweep(tasks, executor="processes", max_workers=2, progress=False, store=store)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_sweep(tasks, executor="processes", max_workers=2, progress=False, store=store)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     elapsed = time.perf_counter() - sent[0]
     watcher.join()
     assert elapsed < 2.0, f"the interrupt waited {elapsed:.1f} s"
