@@ -93,3 +93,18 @@ def enforcing() -> bool:
     if raw not in ("0", "1"):
         raise ValueError(f"MAD_ENFORCE_CLAIMS must be 0 or 1; got {raw!r}")
     return asserting() and raw == "1"
+
+
+def progress_bar(*args: object, **kwargs: object) -> object:
+    """A tqdm progress bar: the notebook widget where ``ipywidgets`` is installed, else the text bar.
+
+    ``tqdm.auto`` warns ("IProgress not found") in a kernel without ipywidgets; this picks the text
+    bar there instead, so sweep cells print no warning.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
+    return tqdm(*args, **kwargs)

@@ -3,7 +3,7 @@
 A model that learns the *shares* of its training data (the weights of a mixture's modes, the class
 prior of a class-conditional generator) and is retrained on ``n`` of its own samples each generation
 moves those shares exactly as the **Wright–Fisher model** of population genetics moves allele
-frequencies (Fisher 1930; Wright 1931; Ewens 2004, ch. 1.5 and 3). Given the shares p_{t-1} of
+frequencies (Fisher 1930; Wright 1931; Ewens 2004, ch. 1 and 3). Given the shares p_{t-1} of
 generation t − 1, the training set of generation t holds multinomial counts
 
     N_t ~ Multinomial(n, p_{t-1}),        p_t = N_t / n,
@@ -15,12 +15,12 @@ mitigation/feedback models:
 
 * **Gini–Simpson diversity** H = 1 − Σ_k p_k² (the probability that two draws differ) decays
   geometrically in expectation, E[H_t | p_{t-1}] = (1 − 1/n) H_{t-1}, hence
-  ``H_t = H_0 (1 − 1/n)^t`` (:func:`expected_gini_simpson`; Ewens 2004, eq. 1.48 for the
-  heterozygosity of a haploid population of n genes).
+  ``H_t = H_0 (1 − 1/n)^t`` (:func:`expected_gini_simpson`; the decay of the heterozygosity of a
+  haploid population of n genes, Ewens 2004, ch. 1).
 * **Loss and fixation** of one category of share p (a category's count is itself a two-type
   Wright–Fisher chain): it takes over with probability p and is lost with probability 1 − p; in
-  the diffusion approximation (Kimura & Ohta 1969, eqs. 12 and 17, written for a haploid population
-  of n genes, i.e. 4N_e → 2n) the mean time to absorption is
+  the diffusion approximation (Kimura & Ohta 1969, written for a diploid population of N individuals;
+  a haploid population of n genes has 4N → 2n) the mean time to absorption is
   ``t̄(p) = −2n [p ln p + (1 − p) ln(1 − p)]`` and the mean time to loss, given that it is lost,
   ``t̄_0(p) = −2n p ln p / (1 − p)`` (:func:`absorption_time`, :func:`loss_time`). The exact
   Markov chain (:func:`wright_fisher_matrix`, :func:`loss_probability_by`, :func:`exact_loss_time`)
@@ -166,7 +166,7 @@ def gini_simpson(shares: np.ndarray) -> np.ndarray | float:
 
 
 def expected_gini_simpson(h0: float, n: int, t: int | np.ndarray) -> np.ndarray | float:
-    """E[H_t] = H_0 (1 − 1/n)^t after t multinomial refits of n samples each (exact; Ewens 2004, eq. 1.48).
+    """E[H_t] = H_0 (1 − 1/n)^t after t multinomial refits of n samples each (exact; Ewens 2004, ch. 1).
 
     One step: E[Σ p_k'² | p] = Σ (p_k² + p_k(1 − p_k)/n), so E[H'] = (1 − 1/n) H.
     """
@@ -185,14 +185,14 @@ def _share(p: object, name: str = "p (share of the category)") -> float:
 
 def fixation_probability(p: float) -> float:
     """Probability that a category of share p takes over (the others all lost): p, since the share is a
-    bounded martingale (Ewens 2004, eq. 1.31). It is lost with probability 1 − p."""
+    bounded martingale (Ewens 2004, ch. 1). It is lost with probability 1 − p."""
     return _share(p)
 
 
 def loss_time(p: float | np.ndarray, n: int) -> float | np.ndarray:
     """Mean generations until a category of share p is lost, given that it is lost, in the diffusion
-    approximation: t̄_0(p) = −2n p ln p / (1 − p) (Kimura & Ohta 1969, eq. 17 with 4N_e → 2n for a
-    haploid population of n; Ewens 2004, eq. 5.60)."""
+    approximation: t̄_0(p) = −2n p ln p / (1 − p) (Kimura & Ohta 1969, with 4N → 2n for a haploid
+    population of n genes; Ewens 2004, ch. 5)."""
     n = check_int("n (samples per generation)", n, minimum=1)
     q = np.asarray(p, dtype=float)
     if not np.isfinite(q).all() or (q <= 0).any() or (q >= 1).any():
@@ -203,7 +203,7 @@ def loss_time(p: float | np.ndarray, n: int) -> float | np.ndarray:
 
 def absorption_time(p: float, n: int) -> float:
     """Mean generations until a category of share p is either lost or fixed (diffusion approximation):
-    t̄(p) = −2n [p ln p + (1 − p) ln(1 − p)] (Kimura & Ohta 1969, eq. 12 with 4N_e → 2n; Ewens 2004, eq. 5.53)."""
+    t̄(p) = −2n [p ln p + (1 − p) ln(1 − p)] (Kimura & Ohta 1969, with 4N → 2n; Ewens 2004, ch. 5)."""
     p = _share(p)
     n = check_int("n (samples per generation)", n, minimum=1)
     return float(-2.0 * n * (p * math.log(p) + (1 - p) * math.log(1 - p)))
@@ -415,7 +415,7 @@ class ClassPriorDDPM(ConditionalDDPM):
 
 
 def amplification_bound(delta: float | np.ndarray, m: int, n: int, of: str = "data") -> float | np.ndarray:
-    """Bound on bias amplification in a data feedback loop (Taori & Hashimoto 2023, Sec. 3, Thm. 1).
+    """Bound on bias amplification in a data feedback loop, in the form of Taori & Hashimoto (2023).
 
     Each round adds n human-labelled and m model-labelled examples to the training set D_t. If every
     model's bias statistic ϕ (here the minority share of the labels it gives) is within δ of that of its

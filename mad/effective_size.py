@@ -388,7 +388,7 @@ def steady_states(
 
     order = sorted(range(len(cells)), key=lambda i: -cost(cells[i]))
     tasks = [(cells[i], kwargs) for i in order]
-    from tqdm.auto import tqdm
+    from mad.config import progress_bar as tqdm
 
     with tqdm(total=len(tasks), disable=not progress, desc="cells") as bar:
         results = run_tasks(_steady_task, tasks, executor=executor, max_workers=max_workers, on_result=lambda i, r: bar.update())

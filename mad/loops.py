@@ -436,8 +436,7 @@ def run_sweep(
 
     Results keep the order of ``tasks``.
     """
-    from tqdm.auto import tqdm
-
+    from mad.config import progress_bar as tqdm
     from mad.executors import run_tasks
     from mad.store import resolve_store, sha256, task_key, try_task_key
 
