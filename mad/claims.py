@@ -494,13 +494,18 @@ class BuildUnreadable(RuntimeError):
 
 
 def collect(build_dir: str | Path) -> list[dict[str, Any]]:
-    """Every verdict stored in the executed notebooks under ``build_dir`` (a built book)."""
+    """Every verdict stored in the executed notebooks under ``build_dir`` (a built book).
+
+    Each executed notebook is read once: copies that Sphinx and jupyter-cache keep of it (the HTML's
+    ``_sources`` and hidden folders such as ``.jupyter_cache``) are skipped.
+    """
     root = Path(build_dir)
     if not root.is_dir():
         raise BuildUnreadable(f"build folder {root} does not exist: build the book first (make book)")
     found: list[dict[str, Any]] = []
     for path in sorted(root.rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in path.parts:
+        inside = path.relative_to(root).parts[:-1]
+        if any(part.startswith(".") or part == "_sources" for part in inside):
             continue
         try:
             nb = json.loads(path.read_text(encoding="utf-8"))

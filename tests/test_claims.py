@@ -90,6 +90,16 @@ def test_scorecard_collects_from_a_built_book(tmp_path, capsys):
     assert (tmp_path / "seeds.csv").read_text().startswith("build,seed,")
 
 
+def test_scorecard_reads_each_executed_notebook_once(tmp_path):
+    """The HTML's _sources and jupyter-cache keep copies of the executed notebooks: not counted twice."""
+    build = _write_built_book(tmp_path, _ledger())
+    executed = build / "jupyter_execute" / "notebooks" / "demo.ipynb"
+    for copy in (build / "html" / "_sources" / "notebooks", build / ".jupyter_cache" / "executed" / "abc"):
+        copy.mkdir(parents=True)
+        (copy / "demo.ipynb").write_bytes(executed.read_bytes())
+    assert [v["claim"] for v in collect(build)] == [1, 2, 3]
+
+
 def test_scorecard_exit_codes(tmp_path, capsys):
     ledger = ClaimsLedger("demo")
     ledger.check(4, DOWN)
