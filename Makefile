@@ -21,8 +21,8 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 lint: install
-	$(PY) -m ruff format --check mad tests benchmarks notebooks
-	$(PY) -m ruff check mad tests benchmarks notebooks
+	$(PY) -m ruff format --check mad tests benchmarks notebooks _ext
+	$(PY) -m ruff check mad tests benchmarks notebooks _ext
 
 test: lint
 	MAD_SCALE=smoke $(PY) -m pytest -q
