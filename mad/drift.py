@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 
 from mad.data import FinitePool
-from mad.models.ddpm import ConditionalDDPM, guidance_from_lam
-from mad.seeding import as_generator, rng
+from mad.models.ddpm import ConditionalDDPM
+from mad.seeding import rng
 from mad.validation import check_int, check_lam, check_number
 
 __all__ = [
@@ -399,16 +399,9 @@ class ClassPriorDDPM(ConditionalDDPM):
         self.class_prior_ = counts / counts.sum()
         return self
 
-    def sample_labelled(
-        self, n: int, lam: float = 1.0, random_state: int | np.random.Generator | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` samples with labels drawn from the learned prior at bias λ, c ~ π̂^{1/λ}."""
-        n = check_int("n", n, minimum=1)
-        w = guidance_from_lam(lam)
-        self._check_fitted()
-        random = as_generator(random_state)
-        y = random.choice(len(self.class_prior_), size=n, p=tempered(self.class_prior_, lam))
-        return self.generate(y, w, seed=int(random.integers(2**31 - 1))), y
+    def _draw_labels(self, n: int, lam: float, random: np.random.Generator) -> np.ndarray:
+        """Labels drawn from the learned prior at bias λ, c ~ π̂^{1/λ} (used by ``sample_labelled``)."""
+        return random.choice(len(self.class_prior_), size=n, p=tempered(self.class_prior_, lam))
 
 
 # --------------------------------------------------------------------------- fairness feedback loop

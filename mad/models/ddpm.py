@@ -285,8 +285,12 @@ class ConditionalDDPM(GenerativeModel):
         w = guidance_from_lam(lam)
         self._check_fitted()
         random = as_generator(random_state)
-        y = balanced_labels(n, self.n_classes_, random)
+        y = self._draw_labels(n, lam, random)
         return self.generate(y, w, seed=int(random.integers(2**31 - 1))), y
+
+    def _draw_labels(self, n: int, lam: float, random: np.random.Generator) -> np.ndarray:
+        """The labels to sample: class-balanced (subclasses may draw them from a learned prior)."""
+        return balanced_labels(n, self.n_classes_, random)
 
     def _sample(self, n: int, lam: float, rng: np.random.Generator) -> np.ndarray:
         return self.sample_labelled(n, lam, rng)[0]
