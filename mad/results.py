@@ -89,11 +89,23 @@ class Results:
 
     @staticmethod
     def glue(values: Mapping[str, Any]) -> None:
-        """Glue each ``name: value`` for the prose (numbers through :func:`num`, text as is)."""
-        from myst_nb import glue
+        """Glue each ``name: value`` for the prose (:func:`glue_all`)."""
+        glue_all(values)
 
-        for name, value in values.items():
+
+def glue_all(values: Mapping[str, Any]) -> None:
+    """Glue each ``name: value`` for the prose (``display=False``): numbers through :func:`num`, text as is.
+
+    A chapter's ``numbers(result)`` returns this mapping, so one call wires every number of its prose.
+    Raises if a value is neither text nor a scalar number, naming the glue name.
+    """
+    from myst_nb import glue
+
+    for name, value in values.items():
+        try:
             glue(name, value if isinstance(value, str) else num(value), display=False)
+        except TypeError as err:
+            raise TypeError(f"glue value {name!r}: {err}") from None
 
 
 def compare_word(low: float, high: float, below: str = "below", above: str = "above", neither: str = "not distinguishable from") -> str:
