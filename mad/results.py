@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from mad import verdicts as V
 
@@ -54,6 +55,21 @@ def per_class(X: np.ndarray, y: np.ndarray, per: int = 1, classes: int = 10) -> 
             raise ValueError(f"class {c} has {len(idx)} rows, fewer than per={per}")
         picks.append(idx)
     return np.asarray(X)[np.concatenate(picks)]
+
+
+def mean_halfwidth(values: Any, axis: int = 0, level: float = 0.95) -> tuple[Any, Any]:
+    r"""Mean over replicates and the half-width of its Student-t interval (the chapters' old ``ci95``).
+
+    For :math:`n \ge 2` replicates along ``axis``: :math:`(\bar x,\; t_{n-1,(1+\text{level})/2}\, s/\sqrt n)`,
+    the interval of :func:`mad.plotting.mean_interval` written as centre and half-width (for error bars).
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1); got {level!r}")
+    x = np.asarray(values, dtype=float)
+    if x.ndim == 0 or x.shape[axis] < 2:
+        raise ValueError(f"values must hold at least 2 replicates along axis {axis}; got shape {x.shape}")
+    n = x.shape[axis]
+    return x.mean(axis=axis), stats.t.ppf(0.5 + level / 2, n - 1) * x.std(axis=axis, ddof=1) / np.sqrt(n)
 
 
 class Results:
