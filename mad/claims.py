@@ -604,3 +604,12 @@ def claims_table() -> pd.DataFrame:
             for cid, c in CLAIMS.items()
         ]
     )
+
+
+def claims_markdown() -> str:
+    """The list of claims as a MyST table for the appendix: each source a citation, each chapter a link."""
+    rows = ["| id | claim | source | checked in |", "|---|---|---|---|"]
+    for cid, claim in CLAIMS.items():
+        chapters = ", ".join(f"{{doc}}`{c}`" for c in claim.chapters) or "not checked yet"
+        rows.append(f"| {cid} | {claim.text.replace('|', '∣')} | {{cite:t}}`{claim.source}` | {chapters} |")
+    return "\n".join(rows)

@@ -126,3 +126,12 @@ def test_clear_removes_outputs(tmp_path):
     bad = tmp_path / "bad.ipynb"
     bad.write_text("{not json")
     assert main(["clear", str(bad)]) == 2
+
+
+def test_claims_markdown_lists_every_claim_with_its_citation() -> None:
+    from mad.claims import claims_markdown
+
+    lines = claims_markdown().splitlines()
+    assert lines[0].startswith("| id | claim |") and len(lines) == 2 + len(CLAIMS)
+    for line, (cid, claim) in zip(lines[2:], CLAIMS.items()):
+        assert line.startswith(f"| {cid} |") and f"{{cite:t}}`{claim.source}`" in line
