@@ -69,10 +69,21 @@ class Stats:
 
 
 def factor(cov: np.ndarray) -> np.ndarray:
-    """A batch of square-root factors R with R Rᵀ = cov: Cholesky, or the symmetric root when singular."""
+    """A batch of square-root factors R with R Rᵀ = cov: Cholesky, or the symmetric root when singular.
+
+    ``cov`` must be symmetric positive semi-definite up to round-off (eigenvalues ≥ −1e-8 times the
+    largest); a negative-definite direction raises instead of being clipped to 0.
+    """
     try:
         return np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
+        cov = np.asarray(cov, dtype=np.float64)
+        if not np.allclose(cov, np.swapaxes(cov, -1, -2), rtol=1e-8, atol=1e-12):
+            raise ValueError("cov must be symmetric") from None
+        vals = np.linalg.eigvalsh(cov)
+        scale = np.maximum(np.abs(vals).max(axis=-1), 1e-300)
+        if np.any(vals.min(axis=-1) < -1e-8 * scale):
+            raise ValueError(f"cov must be positive semi-definite; its smallest eigenvalue is {vals.min():.3g}") from None
         return psd_sqrt(cov)
 
 
@@ -101,8 +112,13 @@ def draw_stats(n: np.ndarray | int, mean: np.ndarray, root: np.ndarray | None, r
     with n = 0 get empty stats.
     """
     mean = np.asarray(mean, dtype=np.float64)
+    if mean.ndim != 2:
+        raise ValueError(f"mean must have shape (chains, d); got {mean.shape}")
     c, d = mean.shape
-    n = np.broadcast_to(np.asarray(n, dtype=np.int64), (c,)).copy()
+    n_in = np.asarray(n)
+    if not np.issubdtype(n_in.dtype, np.integer) or np.any(n_in < 0):
+        raise ValueError(f"n must hold non-negative integer sample counts; got {n!r}")
+    n = np.broadcast_to(n_in.astype(np.int64), (c,)).copy()
     if root is not None:
         root = np.broadcast_to(root, (c, d, d))
     z = random.standard_normal((c, d))
@@ -177,10 +193,13 @@ def _generations(
         yield t, mu, cov
 
 
-def _w2_squared_to_standard(mu: np.ndarray, cov: np.ndarray) -> np.ndarray:
+def w2_squared_to_standard(mu: np.ndarray, cov: np.ndarray) -> np.ndarray:
     """W2²(N(μ, Σ), N(0, I)) = |μ|² + Σ_i (√eig_i(Σ) - 1)², batched."""
     eig = np.clip(np.linalg.eigvalsh(cov), 0.0, None)
     return np.sum(mu**2, axis=-1) + np.sum((np.sqrt(eig) - 1.0) ** 2, axis=-1)
+
+
+_w2_squared_to_standard = w2_squared_to_standard  # the old private name (mad.effective_size imports it)
 
 
 @dataclass

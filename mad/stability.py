@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from mad.seeding import as_generator
-from mad.validation import check_int, check_lam, check_number
+from mad.validation import check_bool, check_int, check_lam, check_number
 
 
 def _nonneg(name: str, value: object) -> float:
@@ -63,6 +63,7 @@ def kde_loop(
     eps = _nonneg("eps", eps)
     generations = check_int("generations", generations, 1)
     chains = check_int("chains", chains, 2)
+    keep_real = check_bool("keep_real", keep_real)
     rng = as_generator(random_state)
     real = rng.standard_normal((chains, n_r))
     real = (real - real.mean(axis=1, keepdims=True)) / real.std(axis=1, keepdims=True)

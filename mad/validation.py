@@ -111,6 +111,16 @@ def check_fraction(name: str, value: object) -> float:
     return check_number(name, value, 0.0, 1.0, low_open=True)
 
 
+def check_bool(name: str, value: object) -> bool:
+    """``value`` if it is a boolean (``True``/``False``, numpy's too), else a :class:`TypeError`.
+
+    A string such as ``"no"`` is truthy in Python: accepting it would silently mean ``True``.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
 def check_choice(name: str, value: object, choices: Iterable[Any]) -> Any:
     """``value`` if it is one of ``choices``, else a :class:`ValueError` listing them."""
     choices = tuple(choices)

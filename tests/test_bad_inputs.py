@@ -36,7 +36,7 @@ from mad.effective_size import (
     relaxation_time,
 )
 from mad.features import DigitsFeatureSpace, archive_key, within_class_variance
-from mad.gaussian_chains import simulate_chains, stationary_w2_squared
+from mad.gaussian_chains import draw_stats, factor, simulate_chains, stationary_w2_squared
 from mad.loops import Schedule, fresh_data, fresh_data_pool, fully_synthetic, iterate_loop, run_loop, run_sweep, synthetic_augmentation
 from mad.metrics import (
     RosenbrockScores,
@@ -533,6 +533,22 @@ CASES: list[tuple[str, object, type[BaseException], str]] = [
     # ---- mad.stability
     ("kde_loop n_r", lambda: kde_loop(-1, 10, 0.1, 2, 2), ValueError, r"n_r"),
     ("kde_loop h", lambda: kde_loop(10, 10, -0.1, 2, 2), ValueError, r"h"),
+    ("kde_loop keep_real string", lambda: kde_loop(10, 10, 0.1, 2, 2, keep_real="no"), TypeError, r"keep_real must be True or False"),
+    (
+        "draw_stats negative n",
+        lambda: draw_stats(-3, np.zeros((2, 2)), None, np.random.default_rng(0)),
+        ValueError,
+        r"n must hold non-negative",
+    ),
+    (
+        "draw_stats float n",
+        lambda: draw_stats(2.5, np.zeros((2, 2)), None, np.random.default_rng(0)),
+        ValueError,
+        r"n must hold non-negative integer",
+    ),
+    ("draw_stats 1-D mean", lambda: draw_stats(3, np.zeros(2), None, np.random.default_rng(0)), ValueError, r"mean must have shape"),
+    ("factor negative-definite", lambda: factor(np.array([[1.0, 0.0], [0.0, -4.0]])), ValueError, r"cov must be positive semi-definite"),
+    ("factor non-symmetric", lambda: factor(np.array([[1.0, 2.0], [0.0, -1.0]])), ValueError, r"cov must be symmetric"),
     ("kde_expected_variance eps", lambda: kde_expected_variance(10, 10, 0.1, 2, eps=float("nan")), ValueError, r"eps"),
     ("kde_stationary_variance lam_b", lambda: kde_stationary_variance(-2.0, 0.1), ValueError, r"lam_b must be >= 0"),
     ("is_stable eps", lambda: is_stable(0.5, -1.0), ValueError, r"eps"),
