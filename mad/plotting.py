@@ -38,6 +38,8 @@ PAGE_WIDTH = 8.0
 MAX_COLUMNS = 2
 #: default confidence level of the bands over seeds
 LEVEL = 0.95
+#: axis labels of the image metrics of :class:`mad.features.ImageMetrics` (the diffusion chapters' panels)
+IMAGE_LABELS = {"fid": "FID (classifier features)", "precision": "precision (k = 5)", "recall": "recall (k = 5)"}
 
 #: Okabe & Ito's colour-blind safe palette (plus Tol's muted colours) from which all series draw
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]

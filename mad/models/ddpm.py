@@ -294,3 +294,14 @@ class ConditionalDDPM(GenerativeModel):
 
     def _sample(self, n: int, lam: float, rng: np.random.Generator) -> np.ndarray:
         return self.sample_labelled(n, lam, rng)[0]
+
+
+def digits_ddpm(**overrides: object) -> ConditionalDDPM:
+    """The diffusion chapters' DDPM at the current ``MAD_SCALE``: ``T`` = 100 steps, 400 Adam updates and
+    γ = 20 at book scale (10 steps and 20 updates at smoke scale), resolved when called; ``overrides``
+    replace any constructor argument."""
+    from mad.config import by_scale
+
+    params: dict[str, object] = dict(T=by_scale(smoke=10, book=100), n_steps=by_scale(smoke=20, book=400), snr_gamma=20.0)
+    params.update(overrides)
+    return ConditionalDDPM(**params)
