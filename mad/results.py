@@ -113,13 +113,15 @@ def glue_all(values: Mapping[str, Any]) -> None:
     """Glue each ``name: value`` for the prose (``display=False``): numbers through :func:`num`, text as is.
 
     A chapter's ``numbers(result)`` returns this mapping, so one call wires every number of its prose.
-    Raises if a value is neither text nor a scalar number, naming the glue name.
+    Tables (anything with ``to_html``: a ``DataFrame`` or its ``Styler``) are glued as they are, for a
+    ``{glue:figure}`` of the page. Raises if a value is neither text, a table nor a scalar number, naming
+    the glue name.
     """
     from myst_nb import glue
 
     for name, value in values.items():
         try:
-            glue(name, value if isinstance(value, str) else num(value), display=False)
+            glue(name, value if isinstance(value, str) or hasattr(value, "to_html") else num(value), display=False)
         except TypeError as err:
             raise TypeError(f"glue value {name!r}: {err}") from None
 
