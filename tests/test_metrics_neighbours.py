@@ -165,3 +165,14 @@ def test_sliced_wasserstein_bad_inputs():
         sliced_wasserstein(X, X, n_projections=0)
     with pytest.raises(ValueError, match="p must be >= 1"):
         sliced_wasserstein(X, X, p=0.5)
+
+
+@pytest.mark.parametrize("n", [60, 100, 300])
+def test_identical_sets_give_density_k_plus_1_over_k_under_every_seed(n):
+    """Radii and distances come from the same (general) matrix product, so no neighbour on a ball's edge
+    falls outside by rounding: density of a set against a copy of itself is exactly (k + 1)/k (no ties)."""
+    for seed in range(40):
+        real = np.random.default_rng(seed).standard_normal((n, 8))
+        out = prdc(real, real.copy())
+        assert out["density"] == pytest.approx(6 / 5, abs=1e-12), (seed, out)
+        assert out["precision"] == out["recall"] == out["coverage"] == 1.0

@@ -110,10 +110,15 @@ def _kth_smallest(d2: np.ndarray, k: int) -> np.ndarray:
 
 def _radii_sq(X: np.ndarray, x2: np.ndarray, k: int) -> np.ndarray:
     out = np.empty(len(X))
+    # A copy, so that X[rows] @ other.T is the general matrix product of _scores, never the symmetric
+    # one NumPy picks for X @ X.T: the two round differently (~1e-16), and a radius from one and a
+    # distance from the other made a neighbour on the ball's edge fall outside it (density of two
+    # identical sets below (k + 1)/k for about a third of seeds).
+    other = X.copy()
     for rows in _row_blocks(len(X), len(X)):
         # the self-distance is 0, the smallest possible entry, so index k of the sorted row is the
         # distance to the k-th nearest *other* row
-        out[rows] = _kth_smallest(_sq_dists(X[rows], x2[rows], X, x2), k)
+        out[rows] = _kth_smallest(_sq_dists(X[rows], x2[rows], other, x2), k)
     return out
 
 
