@@ -24,3 +24,16 @@ Each module holds, in this order:
 The notebooks run these functions and nothing else; the modules are linted, tested by the smoke
 run of every notebook (``make test``), and diffable, which notebook JSON is not.
 """
+
+
+class ChapterResult:
+    """Mixin of the chapters' result dataclasses (declared ``@dataclass(repr=False)``, with a ``sizes`` field).
+
+    The repr lists ``sizes``, what was run at this ``MAD_SCALE`` (it is the output of a chapter's run cell),
+    instead of the default dataclass repr that would print every array of the result.
+    """
+
+    sizes: dict
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"

@@ -31,6 +31,7 @@ import seaborn as sns
 import mad
 from mad import regression
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.gaussian_chains import simulate_chains
 from mad.loops import Schedule
@@ -47,8 +48,8 @@ W2, TRACE, DRIFT = "W2² to P_r", "tr Σ / d", "|μ|²"
 LABELS = {W2: r"$W_2^2(G_t, P_r)$", DRIFT: r"$|\mu_t - \mu_0|^2$", TRACE: r"$\mathrm{tr}\,\Sigma_t / d$"}
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ChapterResult):
     """The chains of the three sections: Gaussian loops, regression loops, covariance estimators.
 
     ``results``: tidy per-seed means (``loop, lam, seed, generation, metric, value``); ``w2_chains`` and
@@ -66,9 +67,6 @@ class Result:
     reg_theory: dict[str, np.ndarray]
     est: dict[int, tuple[pd.DataFrame, pd.DataFrame]]
     est_theory: dict[int, tuple[np.ndarray, np.ndarray]]
-
-    def __repr__(self) -> str:
-        return f"Result({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
     @property
     def harmonic(self) -> np.ndarray:

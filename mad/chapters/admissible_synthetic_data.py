@@ -29,6 +29,7 @@ import pandas as pd
 import mad
 from mad import effective_size as es
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.gaussian_chains import stationary_w2_squared
 from mad.plotting import panels
@@ -40,8 +41,8 @@ Cell = tuple[int, int, float, int]  # (n_r, n_s, λ, K)
 EXAMPLE_CELL: Cell = (100, 1000, 0.85, 1)
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ChapterResult):
     """The real-only curve, the steady state of every cell, and the tables of each figure (one row per cell)."""
 
     sizes: dict
@@ -54,9 +55,6 @@ class Result:
     fig31p: pd.DataFrame  # data pool, λ = 1: over p and n
     fig31l: pd.DataFrame  # data pool, p = pool_p: over λ and n
     again: pd.DataFrame  # the Figure 11 cells at λ = stability_lam under the next base seed
-
-    def __repr__(self) -> str:
-        return f"Result({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
 
 def _pool_cell(n: int, p: float, lam: float) -> Cell:

@@ -33,6 +33,7 @@ from pandas.io.formats.style import Styler
 from prdc import compute_prdc
 
 import mad
+from mad.chapters import ChapterResult
 from mad.data import GridMixture, Rosenbrock
 from mad.metrics.modes import average_modal_variance, modes_covered, rosenbrock_low_density_mass, rosenbrock_tail_mass, total_variance
 from mad.metrics.neighbours import prdc
@@ -43,8 +44,8 @@ KEYS = ["precision", "recall", "density", "coverage"]
 AGREEMENT_CASES = [(2, 5, 0.0, 1.0), (2, 5, 0.5, 1.0), (8, 5, 0.0, 0.7), (8, 3, 0.2, 1.3), (64, 5, 0.1, 1.0), (64, 10, 0.0, 1.5)]
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ChapterResult):
     """The tables of the appendix, and the rows of the textbook figure (``shift``, ``scale``, ``modes``)."""
 
     sizes: dict
@@ -53,9 +54,6 @@ class Result:
     textbook: dict[str, pd.DataFrame]
     modes: pd.DataFrame
     cost: pd.DataFrame
-
-    def __repr__(self) -> str:
-        return f"Result({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
 
 def reference_prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:

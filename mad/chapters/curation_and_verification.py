@@ -35,6 +35,7 @@ from threadpoolctl import threadpool_limits
 import mad
 from mad import plotting
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.curation import KeepLikely, RewardCurator
 from mad.data import GridMixture
@@ -62,10 +63,6 @@ def _seeds(count: int, seed: int | None) -> list[int]:
     return list(range(start, start + count))
 
 
-def _repr(sizes: dict) -> str:
-    return f"({', '.join(f'{k}={v}' for k, v in sizes.items())})"
-
-
 def _band(ax: plt.Axes, frame: pd.DataFrame, label: str, color: Any, ls: str = "-", marker: str | None = None) -> None:
     """Mean over seeds (rows of ``frame``) and its 95% Student-t interval, the interval of :mod:`mad.verdicts`."""
     plotting.band(ax, frame.columns.to_numpy(), frame.to_numpy(), color, label, ls=ls, marker=marker, ms=3, lw=1.5)
@@ -75,8 +72,8 @@ def _band(ax: plt.Axes, frame: pd.DataFrame, label: str, color: Any, ls: str = "
 # reward curation
 
 
-@dataclass
-class RewardResult:
+@dataclass(repr=False)
+class RewardResult(ChapterResult):
     """The reward loops (tidy ``runs``, mode ``weights`` per (real share, seed)), the loop against the
     recursion per (share, seed, t, metric) in ``table``, and the recursions from the true weights."""
 
@@ -90,9 +87,6 @@ class RewardResult:
     recursion_real: np.ndarray
     fixed_point: np.ndarray
     tilt: np.ndarray
-
-    def __repr__(self) -> str:
-        return "RewardResult" + _repr(self.sizes)
 
 
 def run_reward(
@@ -297,8 +291,8 @@ class Scores:
         return out
 
 
-@dataclass
-class FilterResult:
+@dataclass(repr=False)
+class FilterResult(ChapterResult):
     """The curated loops (tidy ``runs``, tag ``filter``), the last model of each for the first seed and
     its :math:`G_1`, and the precision-recall scores of :math:`G_1` at every knob setting (``knobs``)."""
 
@@ -308,9 +302,6 @@ class FilterResult:
     first_model: Any
     last_models: dict[str, Any]
     knobs: pd.DataFrame
-
-    def __repr__(self) -> str:
-        return "FilterResult" + _repr(self.sizes)
 
 
 def run_filters(

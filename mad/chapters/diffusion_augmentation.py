@@ -19,6 +19,7 @@ import pandas as pd
 
 import mad
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.features import ImageMetrics, digits_split
 from mad.loops import first_generation, run_sweep
@@ -33,16 +34,13 @@ LOOP_NAMES = {
 }
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ChapterResult):
     """The tidy results table of the sweep (loop x λ x seed x generation x metric)."""
 
     sizes: dict
     results: pd.DataFrame
     n_eval: int
-
-    def __repr__(self) -> str:
-        return f"Result({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
     @property
     def augmentation(self) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import pandas as pd
 
 import mad
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.data import Resampled
 from mad.features import ImageMetrics, digits_split
@@ -28,17 +29,14 @@ from mad.models.ddpm import digits_ddpm
 from mad.plotting import IMAGE_LABELS, metric_vs_generation
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ChapterResult):
     """The tidy results table of the sweep (``n_init`` x seed x generation x metric) and the split's sizes."""
 
     sizes: dict
     results: pd.DataFrame
     n_train: int
     n_eval: int
-
-    def __repr__(self) -> str:
-        return f"Result({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
 
 def run(

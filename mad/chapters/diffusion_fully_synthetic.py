@@ -24,6 +24,7 @@ import pandas as pd
 
 import mad
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.features import DigitsSplit, ImageMetrics, digits_feature_space, digits_split, image_metrics, load_archived
 from mad.loops import first_generation, run_sweep
@@ -32,8 +33,8 @@ from mad.plotting import IMAGE_LABELS, labelled_rows, metric_vs_generation, tsne
 from mad.results import per_class
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ChapterResult):
     """The tidy results table (λ x seed x generation x metric), the first seed's archived samples
     (``samples[lam, t]``: ``X`` kept samples, ``y`` labels, ``features``), the split, the features of
     the evaluation images, the feature classifier's accuracies and the two-real-samples floor."""
@@ -45,9 +46,6 @@ class Result:
     real_eval: np.ndarray
     accuracy: dict[str, float]
     floor: dict[str, float]
-
-    def __repr__(self) -> str:
-        return f"Result({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
 
 def run(

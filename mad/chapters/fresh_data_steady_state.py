@@ -19,23 +19,21 @@ import pandas as pd
 
 import mad
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.effective_size import RealOnlyCurve, SteadyState, effective_size_of, real_only_curve, steady_state
 from mad.gaussian_chains import GaussianChains, simulate_chains
 from mad.plotting import band, color_of
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ChapterResult):
     """The chains of each (λ, n_init), and the independent steady-state runs behind n_e."""
 
     sizes: dict
     runs: dict[tuple[float, int], GaussianChains]
     independent: dict[float, SteadyState]
     curve: RealOnlyCurve
-
-    def __repr__(self) -> str:
-        return f"Result({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
 
 def run(

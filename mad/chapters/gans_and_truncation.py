@@ -33,6 +33,7 @@ from scipy.stats import ConstantInputWarning, spearmanr
 
 import mad
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.features import digits_feature_space, digits_split, image_metrics
 from mad.models.wgan import WGANGP
@@ -51,8 +52,8 @@ LABELS = {
 MIN_FALL = 0.01  # the smallest fall of precision per generation that counts (the paper's: ~0.09)
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ChapterResult):
     """The sweep's tidy table (with a ``run`` column naming each run), the archived samples and mean
     spectra of every (loop, ψ, seed, generation), and what the page states about the setup."""
 
@@ -65,9 +66,6 @@ class Result:
     n_train: int
     classifier_accuracy: float
     sweep_seconds: float
-
-    def __repr__(self) -> str:
-        return f"Result({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
     @property
     def tidy(self) -> Results:

@@ -21,22 +21,20 @@ import pandas as pd
 
 import mad
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.effective_size import RealOnlyCurve, real_only_curve
 from mad.gaussian_chains import GaussianChains, simulate_chains
 from mad.plotting import band, color_of, legend_below
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ChapterResult):
     """The chains of each (loop, λ), all from the same seed, and the real-only reference curve."""
 
     sizes: dict
     runs: dict[tuple[str, float], GaussianChains]
     curve: RealOnlyCurve
-
-    def __repr__(self) -> str:
-        return f"Result({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
 
 def loops(n_real: int, n_synth: int) -> dict[str, Callable[[float], mad.Schedule]]:

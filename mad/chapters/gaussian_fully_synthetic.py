@@ -27,6 +27,7 @@ import seaborn as sns
 import mad
 from mad import theory
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.data import GaussianSource
 from mad.gaussian_chains import GaussianChains, simulate_chains
@@ -49,8 +50,8 @@ class Snapshot:
     cov: np.ndarray
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ChapterResult):
     """Per-seed chains of each setting, and snapshots of the generic 2-D loop by (λ, t)."""
 
     sizes: dict
@@ -59,9 +60,6 @@ class Result:
     by_ns: dict[int, Runs]  # d = 2, λ = 1, each n_s
     high: dict[float, Runs]  # d = d_high, n_s_high, each λ of lams_high
     snapshots: dict[tuple[float, int], Snapshot]
-
-    def __repr__(self) -> str:
-        return f"Result({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
 
 def _chains(d: int, n_s: int, lam: float, generations: int, chains: int, seeds: Sequence[int]) -> Runs:

@@ -34,13 +34,14 @@ import mad
 from mad import plotting
 from mad import stability as st
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.results import mean_halfwidth
 from mad.seeding import rng
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ChapterResult):
     """The variance curves of every loop (rows: chains, columns: generations 0..T) and their closed forms."""
 
     sizes: dict
@@ -54,9 +55,6 @@ class Result:
     fresh: dict[int, np.ndarray]
     fixed: dict[int, np.ndarray]
     runtime: float
-
-    def __repr__(self) -> str:
-        return f"Result({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
 
 def run(

@@ -25,6 +25,7 @@ import pandas as pd
 
 import mad
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.features import digits_split
 from mad.hybrid import hybrid_accuracy
@@ -34,8 +35,8 @@ from mad.plotting import band, interval_label, log_axis, palette_for
 from mad.seeding import derive_seed
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ChapterResult):
     """Test accuracy per arm (``"real only"``, ``"G_t"``), k and seed: ``per_draw`` per few-shot draw,
     ``hybrid`` the mean over a chain's draws (the replicate of the claims)."""
 
@@ -43,9 +44,6 @@ class Result:
     per_draw: pd.DataFrame
     hybrid: pd.DataFrame
     n_test: int
-
-    def __repr__(self) -> str:
-        return f"Result({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
     @property
     def last(self) -> str:

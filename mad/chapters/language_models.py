@@ -29,6 +29,7 @@ from matplotlib.ticker import MaxNLocator
 import mad
 from mad import language as lm
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.data import Resampled
 from mad.plotting import band, interval_label, legend_below, panels
@@ -41,8 +42,8 @@ KEYS = ("rep", "keep", "cold", "nuc", "smooth")
 _COLORS = ("#D55E00", "#009E73", "#CC79A7", "#332288", "#E69F00")
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(ChapterResult):
     """The text loop's tidy results, the first models, the decoding knobs, the Zipf loop and the exact row TVs."""
 
     sizes: dict
@@ -58,9 +59,6 @@ class Result:
     z_curves: dict[float, pd.DataFrame]
     row_tv: pd.DataFrame  # total variation between per-step and whole-row tempering
     seconds: float
-
-    def __repr__(self) -> str:
-        return f"Result({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
     def curve(self, metric: str, key: str) -> pd.DataFrame:
         """Per-seed curves (index seed, columns generation) of one metric under one condition."""

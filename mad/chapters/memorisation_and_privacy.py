@@ -24,6 +24,7 @@ import pandas as pd
 
 import mad
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.data import FinitePool
 from mad.features import DigitsSplit, digits_split
@@ -46,21 +47,14 @@ REAL, OWN = "original real records", "own training set"
 COLORS = palette_for(["simulation", "exact chain", "theory", REAL, OWN, "leak: share closer to T", "leak: near-copy rate"])
 
 
-def _sizes_repr(name: str, sizes: dict) -> str:
-    return f"{name}({', '.join(f'{k}={v}' for k, v in sizes.items())})"
-
-
-@dataclass
-class Ancestry:
+@dataclass(repr=False)
+class Ancestry(ChapterResult):
     """Distinct real ancestors K_t of every chain (index seed, columns t = 0..generations), exact and approximate."""
 
     sizes: dict
     counts: pd.DataFrame
     exact: np.ndarray
     theory: np.ndarray
-
-    def __repr__(self) -> str:
-        return _sizes_repr("Ancestry", self.sizes)
 
 
 def run_ancestry(n: int | None = None, generations: int | None = None, chains: int | None = None, seed: int | None = None) -> Ancestry:
@@ -89,17 +83,14 @@ def run_ancestry(n: int | None = None, generations: int | None = None, chains: i
     )
 
 
-@dataclass
-class Audit:
+@dataclass(repr=False)
+class Audit(ChapterResult):
     """The DDPM chains and their DCR audits (tidy: seed, generation, reference, metric, value)."""
 
     sizes: dict
     split: DigitsSplit
     chains: list[ChainSamples]
     audits: pd.DataFrame
-
-    def __repr__(self) -> str:
-        return _sizes_repr("Audit", self.sizes)
 
     def curve(self, metric: str, reference: str) -> pd.DataFrame:
         """Per-seed curves (index seed, columns generation) of one audit metric against one reference."""
@@ -154,15 +145,12 @@ def run_dcr(
     return Audit(sizes, split, chains, pd.DataFrame(rows))
 
 
-@dataclass
-class Leak:
+@dataclass(repr=False)
+class Leak(ChapterResult):
     """The audit of a "generator" that outputs new real digits with a fraction of verbatim training copies."""
 
     sizes: dict
     table: pd.DataFrame  # copied fraction, closer_to_train, near_copy
-
-    def __repr__(self) -> str:
-        return _sizes_repr("Leak", self.sizes)
 
 
 def run_leak(audit: Audit, fractions: Sequence[float] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2), seed: int | None = None) -> Leak:

@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 import mad
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.data import GridMixture, Rosenbrock
 from mad.metrics.modes import GridScores, RosenbrockScores, SampleSnapshot, snapshots
@@ -42,8 +43,8 @@ GRID_LABELS = {
 }
 
 
-@dataclass
-class GridResult:
+@dataclass(repr=False)
+class GridResult(ChapterResult):
     """The grid sweep's tidy table (seed x generation x metric) and the fitted mixtures of the first
     seed at the generations ``sizes["show"]``."""
 
@@ -52,26 +53,20 @@ class GridResult:
     models: dict[int, GaussianMixtureModel]
     grid: GridMixture
 
-    def __repr__(self) -> str:
-        return f"GridResult({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
-
     @property
     def wide(self) -> pd.DataFrame:
         """One row per (seed, generation), one column per metric."""
         return self.results.pivot_table(index=["seed", "generation"], columns="metric", values="value")
 
 
-@dataclass
-class FlowResult:
+@dataclass(repr=False)
+class FlowResult(ChapterResult):
     """The flow sweep's tidy table (λ x seed x generation x metric, snapshots removed) and the sample
     snapshots ``samples[lam, seed, t]`` of the first and last generation."""
 
     sizes: dict
     results: pd.DataFrame
     samples: dict[tuple[float, int, int], np.ndarray]
-
-    def __repr__(self) -> str:
-        return f"FlowResult({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
     @property
     def tail_key(self) -> str:

@@ -33,6 +33,7 @@ import mad
 from mad import detection as det
 from mad import effective_size as es
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.curation import DetectorFilter
 from mad.data import GaussianSource, Resampled
@@ -43,10 +44,6 @@ from mad.results import mean_halfwidth
 
 #: the n_s of the minimal-TPR table (and of the glued ``pd_tprmin_<n_s>``)
 NS_TABLE: tuple[int, ...] = (1_000, 3_162, 10_000, 31_623, 100_000)
-
-
-def _repr(result: object) -> str:
-    return f"{type(result).__name__}({', '.join(f'{k}={v}' for k, v in result.sizes.items())})"
 
 
 def _seeds(count: int, seed: int | None) -> list[int]:
@@ -69,16 +66,14 @@ def w2_squared_to_pr(gen: Generation) -> float:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class DetectorGrid:
+@dataclass(repr=False)
+class DetectorGrid(ChapterResult):
     """Per-seed steady-state variance ratios of each (TPR, FPR), and of the small loop."""
 
     sizes: dict
     steady: pd.DataFrame  # columns tpr, fpr, seed, v
     small: pd.Series  # v of the small loop, by seed
     seconds: float
-
-    __repr__ = _repr
 
     @property
     def wide(self) -> pd.DataFrame:
@@ -230,8 +225,8 @@ def figure_map(grid: DetectorGrid) -> plt.Figure:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Admissibility:
+@dataclass(repr=False)
+class Admissibility(ChapterResult):
     """The n_e map over undetected rows per FPR, its crossings of n_e = n_r, and the loop's n_e/n_r per TPR."""
 
     sizes: dict
@@ -239,8 +234,6 @@ class Admissibility:
     bounds: dict[float, tuple[float, float]]  # per FPR: the u where n_e/n_r crosses 1 upwards and downwards
     sim_ratio: dict[float, pd.Series]  # per TPR: n_e/n_r of the loop, by seed
     seconds: float
-
-    __repr__ = _repr
 
     @property
     def ustar(self) -> float:
@@ -388,8 +381,8 @@ def table_minimal_tpr(admissible: Admissibility) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class DigitsDetector:
+@dataclass(repr=False)
+class DigitsDetector(ChapterResult):
     """The DDPM loop's metrics with and without the classifier filter, and the detector's held-out rates."""
 
     sizes: dict
@@ -397,8 +390,6 @@ class DigitsDetector:
     held_out: pd.DataFrame  # index seed, columns TPR, FPR (held-out digits, fresh samples of G_1)
     n_pool: int  # real digits of the training pool
     seconds: float
-
-    __repr__ = _repr
 
 
 def run_digits(

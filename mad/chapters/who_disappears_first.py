@@ -40,6 +40,7 @@ from threadpoolctl import threadpool_limits
 import mad
 from mad import drift as D
 from mad import verdicts as V
+from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.curation import StratifiedResampler
 from mad.data import GridMixture
@@ -73,10 +74,6 @@ COLORS = {
 }
 
 
-def _repr(result: Any) -> str:
-    return f"{type(result).__name__}({', '.join(f'{k}={v}' for k, v in result.sizes.items())})"
-
-
 def _tier_of(sizes: dict) -> np.ndarray:
     return np.repeat(np.arange(len(sizes["tiers"])), sizes["per_tier"])
 
@@ -84,8 +81,8 @@ def _tier_of(sizes: dict) -> np.ndarray:
 # --------------------------------------------------------------------------- 1. the 25-mode grid
 
 
-@dataclass
-class GridResult:
+@dataclass(repr=False)
+class GridResult(ChapterResult):
     """The EM loop's runs (tidy table), its diversity and lost modes, and the exact simulator's chains."""
 
     sizes: dict
@@ -95,8 +92,6 @@ class GridResult:
     lost_loop: np.ndarray  # seeds x generations x modes
     sim: np.ndarray  # chains x (generations + 1) x modes
     exact: dict[float, np.ndarray]  # mode weight -> exact probability of loss by generation 1..T
-
-    __repr__ = _repr
 
     @property
     def h0(self) -> float:
@@ -217,8 +212,8 @@ def _numbers_grid(result: GridResult) -> dict[str, float]:
 # --------------------------------------------------------------------------- 2. time to loss
 
 
-@dataclass
-class LossTimesResult:
+@dataclass(repr=False)
+class LossTimesResult(ChapterResult):
     """Per batch of chains and mode weight: mean generations to loss (given loss) and loss probability;
     and the diffusion and exact mean loss times per weight."""
 
@@ -227,8 +222,6 @@ class LossTimesResult:
     loss_prob: pd.DataFrame  # batches x mode weights
     t0_diffusion: np.ndarray
     t0_exact: np.ndarray
-
-    __repr__ = _repr
 
 
 def run_loss_times(
@@ -309,8 +302,8 @@ def _numbers_loss(result: LossTimesResult) -> dict[str, float]:
 # --------------------------------------------------------------------------- 3. a minority class in a conditional DDPM
 
 
-@dataclass
-class DDPMResult:
+@dataclass(repr=False)
+class DDPMResult(ChapterResult):
     """The three loops' runs (tidy table, column ``condition``) and the exact chains of the label prior."""
 
     sizes: dict
@@ -318,8 +311,6 @@ class DDPMResult:
     conditions: list[str]  # λ = 1, λ < 1, λ < 1 stratified
     prior: np.ndarray
     prior_sim: dict[float, np.ndarray]  # λ -> chains x (generations + 1) x classes
-
-    __repr__ = _repr
 
     @property
     def minor(self) -> dict[str, pd.DataFrame]:
@@ -503,14 +494,12 @@ def _numbers_ddpm(result: DDPMResult) -> dict[str, float]:
 # --------------------------------------------------------------------------- 4. fairness feedback loops
 
 
-@dataclass
-class FeedbackLoopsResult:
+@dataclass(repr=False)
+class FeedbackLoopsResult(ChapterResult):
     """The feedback loops of each labelling rule (``argmax``, ``sample``), one per chain."""
 
     sizes: dict
     loops: dict[str, list[D.FeedbackResult]]
-
-    __repr__ = _repr
 
     def data_share(self, labels: str) -> pd.DataFrame:
         """Minority share of the training set, chains x rounds 0..R."""
