@@ -24,8 +24,11 @@ lint: install
 	$(PY) -m ruff format --check mad tests benchmarks notebooks _ext
 	$(PY) -m ruff check mad tests benchmarks notebooks _ext
 
+# two pytest workers; a notebook's cells stay together on one worker (--dist loadfile)
+TEST_WORKERS ?= 2
+
 test: lint
-	MAD_SCALE=smoke $(PY) -m pytest -q
+	MAD_SCALE=smoke $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # A rebuild re-executes only the notebooks whose code cells changed (jupyter-book's execution cache,
 # `execute_notebooks: cache` in _config.yml, kept in _build/.jupyter_cache). _build starts afresh when
