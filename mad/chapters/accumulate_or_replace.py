@@ -35,7 +35,7 @@ from mad.chapters import ChapterResult
 from mad.claims import ClaimsLedger
 from mad.gaussian_chains import simulate_chains
 from mad.loops import Schedule
-from mad.plotting import band, color_of, interval_label, legend_below, metric_vs_generation
+from mad.plotting import PAGE_WIDTH, band, color_of, interval_label, legend_below, metric_vs_generation
 
 #: The four Gaussian loops: name -> schedule for ``n`` samples per part at bias ``lam``.
 LOOPS: dict[str, Callable[[int, float], Schedule]] = {
@@ -232,7 +232,7 @@ def figure_power_law(result: Result) -> plt.Figure:
 def figure_regression(result: Result) -> plt.Figure:
     """Regression test error / E_1 of the three loops, linear (zoomed) and log scale, with the theory."""
     t = np.arange(1, result.sizes["reg_generations"] + 1)
-    fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 5.0))
     for ax, scale in zip(axes, ("linear", "log")):
         for loop in regression.REGRESSION_LOOPS:
             band(ax, t, result.reg[loop].to_numpy(), color_of(loop), loop)
@@ -243,10 +243,14 @@ def figure_regression(result: Result) -> plt.Figure:
         ax.set_xlabel("generation t")
         ax.set_ylabel(r"test error $| \hat w_t - w^\star |^2 / E_1$")
     axes[0].set_ylim(0, 4.5)
-    axes[0].plot([], [], "--", color="k", lw=1, label=r"theory: $t$, $\sum_{s\leq t} 1/s^2$")
+    axes[0].plot([], [], "--", color="k", lw=1, label=r"theory: $t$ (replace), $\sum_{s\leq t} 1/s^2$ (accumulate)")
     axes[0].plot([], [], ":", color="grey", lw=1, label=r"$\pi^2/6$")
-    axes[0].legend(loc="upper right", fontsize=9)
-    fig.tight_layout()
+    legend_below(
+        fig,
+        *axes[0].get_legend_handles_labels(),
+        ncol=2,
+        title=interval_label(result.reg[regression.REGRESSION_LOOPS[0]].shape[0], "chains"),
+    )
     return fig
 
 

@@ -332,6 +332,8 @@ def figure_knobs(result: Result) -> plt.Figure:
             capsize=2,
             label=knob,
         )
+        # temperature labels below right of their points, top-p labels above left: the two curves meet near τ = p = 1
+        offset, align = ((4, -10), "left") if key == "cold" else ((-4, 5), "right")
         for value, row in part.iterrows():
             if knob == "top-p" and value == 1.0:
                 continue  # the same sampler as τ = 1: label that point once
@@ -339,7 +341,8 @@ def figure_knobs(result: Result) -> plt.Figure:
                 f"{value:g}",
                 (row[("distinct", "mean")], row[("g1_nll", "mean")]),
                 textcoords="offset points",
-                xytext=(4, -10),
+                xytext=offset,
+                ha=align,
                 fontsize=8,
                 color=color,
             )

@@ -560,7 +560,7 @@ def figure_feedback(result: FeedbackLoopsResult) -> plt.Figure:
     fig, axes = panels(2, height=4.0)
     for ax, frames, ylabel in (
         (axes[0], result.data_share, "minority share of the training set"),
-        (axes[1], result.model_share, r"minority share of the model's labels, $\phi(f_t)$"),
+        (axes[1], result.model_share, r"minority share of its labels $\phi(f_t)$"),
     ):
         for lab in ("argmax", "sample"):
             band(ax, rounds, frames(lab).to_numpy(), COLORS[lab], marker="o", ms=3)
