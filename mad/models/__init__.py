@@ -21,6 +21,8 @@ REGISTRY: dict[str, str] = {
     "unet_ddpm": "mad.models.unet_ddpm:UNetDDPM",  # 28x28 images (MNIST, Fashion-MNIST)
     "wgan": "mad.models.wgan:WGANGP",
     "ngram": "mad.language:NGramModel",  # rows of token ids (toy language models)
+    "class_prior_ddpm": "mad.drift:ClassPriorDDPM",  # a DDPM that learns the class prior of its training set
+    "resampler": "mad.memorisation:Resampler",  # the empirical distribution (exact copies of training rows)
 }
 
 
