@@ -13,6 +13,9 @@
     Run (or resume) the sweep of a TOML/YAML spec into the result store (:mod:`mad.sweep`).
 ``python -m mad results SPEC [--store DIR] [--tidy] [--out FILE.csv|FILE.parquet]``
     Print a sweep's results from the store (mean and standard error over seeds), or export the tidy table.
+``python -m mad store [--store DIR] [--prune] [--dry-run]``
+    Size of the result store, current and stale entries (written by older ``mad`` code, never read
+    again); ``--prune`` deletes the stale ones.
 
 Exit status of ``claims``: 0 when no part is contradicted unless declared; 1 when a part is
 contradicted without a declaration (or, with ``--strict``, when a part is inconclusive);
@@ -123,6 +126,24 @@ def clear_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def store_command(args: argparse.Namespace) -> int:
+    from mad.store import Store, default_store
+
+    store = Store(args.store) if args.store else default_store()
+    if store is None:
+        print("error: no result store: pass --store DIR or set MAD_STORE to a folder", file=sys.stderr)
+        return EXIT_UNREADABLE
+    entries = store.entries()
+    current = entries[entries.current]
+    print(
+        f"{store.root}: {len(entries)} entries, {entries.bytes.sum() / 1e6:.1f} MB; written by the present mad code: {len(current)} ({current.bytes.sum() / 1e6:.1f} MB)"
+    )
+    if args.prune or args.dry_run:
+        removed, size = store.prune(dry_run=args.dry_run)
+        print(f"{'would remove' if args.dry_run else 'removed'} {removed} stale entries, {size / 1e6:.1f} MB")
+    return EXIT_OK
+
+
 def _commit() -> str:
     """The git commit of the working tree (with ``+dirty`` if it has changes), or ``unknown``."""
     import subprocess
@@ -167,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     results.add_argument("--out", help="write the tidy table to this .csv or .parquet file instead of printing")
     results.add_argument("--rows", type=int, default=60, help="rows to print at most (default 60)")
     results.add_argument("--device", help="the --device the sweep ran with (part of each task's key)")
+    store = sub.add_parser("store", help="size of the result store; --prune deletes entries of older mad code")
+    store.add_argument("--store", help="result store folder (default: MAD_STORE or .mad_store/)")
+    store.add_argument("--prune", action="store_true", help="delete the entries written by older mad code (never read again)")
+    store.add_argument("--dry-run", action="store_true", help="with --prune: only say what would be deleted")
     args = parser.parse_args(argv)
     if args.command in ("sweep", "results"):
         from mad.sweep import results_command, sweep_command
@@ -176,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         return claims_command(args)
     if args.command == "clear":
         return clear_command(args)
+    if args.command == "store":
+        return store_command(args)
     return seeds_command(args)
 
 

@@ -392,7 +392,7 @@ class Store:
         np.savez(buffer, **arrays)
         data = buffer.getvalue()
         atomic_write_bytes(data_path, data)
-        atomic_write_bytes(meta_path, json.dumps({"key": key, "sha256": sha256(data), "bytes": len(data)}).encode())
+        atomic_write_bytes(meta_path, json.dumps({"key": key, "sha256": sha256(data), "bytes": len(data), "code": code_hash()}).encode())
 
     def load_arrays(self, key: str) -> dict[str, np.ndarray] | None:
         """The arrays under ``key``; ``None`` when absent or corrupt (corrupt entries warn)."""
@@ -410,6 +410,41 @@ class Store:
     def keys(self) -> list[str]:
         """Keys of the stored tables."""
         return sorted(p.stem for p in (self.root / "runs").glob("*/*.json"))
+
+    # -- housekeeping -------------------------------------------------------------------------
+
+    def entries(self) -> pd.DataFrame:
+        """One row per entry (tables and arrays): ``folder, key, bytes, current``, where ``current`` says
+        whether it was written by the present ``mad`` code (:func:`code_hash`). Only current entries can
+        ever be read again: every key contains the code hash, so a change to ``mad`` orphans the rest."""
+        rows, now = [], code_hash()
+        for folder, suffix in (("runs", ".parquet"), ("arrays", ".npz")):
+            for meta_path in sorted((self.root / folder).glob("*/*.json")):
+                try:
+                    meta = json.loads(meta_path.read_text())
+                except (OSError, ValueError):
+                    meta = {}
+                data_path = meta_path.with_suffix(suffix)
+                size = (data_path.stat().st_size if data_path.exists() else 0) + meta_path.stat().st_size
+                rows.append({"folder": folder, "key": meta_path.stem, "bytes": size, "current": meta.get("code") == now})
+        return pd.DataFrame(rows, columns=["folder", "key", "bytes", "current"])
+
+    def prune(self, dry_run: bool = False) -> tuple[int, int]:
+        """Delete every entry not written by the present ``mad`` code (see :meth:`entries`; arrays written
+        before their records held the code hash count as stale); return ``(entries, bytes)`` removed.
+
+        Safe at any time: the store is a cache, and a pruned entry is recomputed when asked for again.
+        With ``dry_run=True`` nothing is deleted and the return value says what would be.
+        """
+        stale = self.entries()
+        stale = stale[~stale.current]
+        if not dry_run:
+            for folder, key in zip(stale.folder, stale.key):
+                suffix = ".parquet" if folder == "runs" else ".npz"
+                data_path, meta_path = self._paths(key, folder, suffix)
+                meta_path.unlink(missing_ok=True)  # the record first: an entry exists only while its record does
+                data_path.unlink(missing_ok=True)
+        return len(stale), int(stale.bytes.sum())
 
 
 def repository_root() -> Path | None:

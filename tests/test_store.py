@@ -226,3 +226,30 @@ def test_default_store_comes_from_the_environment(tmp_path, monkeypatch) -> None
         S.resolve_store(3)
     with pytest.raises(ValueError, match="hex digest"):
         Store(tmp_path).get("../../etc")
+
+
+def test_prune_removes_only_entries_of_older_code(tmp_path) -> None:
+    import json
+
+    from mad.__main__ import main
+    from mad.store import Store
+
+    store = Store(tmp_path)
+    frame = pd.DataFrame({"generation": [1, 2], "value": [0.5, 0.25]})
+    current, stale = "a" * 64, "b" * 64
+    store.put(current, frame)
+    store.put(stale, frame)
+    store.save_arrays(current, X=np.zeros((2, 2)))
+    store.save_arrays(stale, X=np.ones((2, 2)))
+    for folder in ("runs", "arrays"):  # as if written by another version of mad
+        record = tmp_path / folder / stale[:2] / f"{stale}.json"
+        meta = json.loads(record.read_text())
+        record.write_text(json.dumps({**meta, "code": "0" * 64}))
+    entries = store.entries()
+    assert len(entries) == 4 and entries.current.sum() == 2
+    assert store.prune(dry_run=True)[0] == 2 and len(store.entries()) == 4
+    assert main(["store", "--store", str(tmp_path), "--prune"]) == 0
+    assert store.keys() == [current]
+    assert store.load_arrays(stale) is None and store.load_arrays(current)["X"].shape == (2, 2)
+    pd.testing.assert_frame_equal(store.read(current), frame)
+    assert not list(tmp_path.glob(f"*/bb/{stale}.*"))
