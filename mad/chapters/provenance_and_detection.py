@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -64,6 +65,24 @@ def w2_squared_to_pr(gen: Generation) -> float:
 # --------------------------------------------------------------------------------------------
 # part 1: the Gaussian loop behind a grid of detectors
 # --------------------------------------------------------------------------------------------
+
+
+def _detector_loop(
+    n_r: int, n_s: int, lam: float, d: int, generations: int, seed: int, tpr: float, fpr: float, metrics: dict, **extra: Any
+) -> dict:
+    """One task of :func:`mad.run_sweep`: the Gaussian fresh data loop in ``d`` dimensions behind a detector
+    (:class:`~mad.curation.DetectorFilter`) that removes each synthetic row with probability ``tpr`` and each
+    real row with probability ``fpr``."""
+    return dict(
+        schedule=mad.fresh_data(n_r, n_s, lam=lam),
+        model=GaussianModel(),
+        source=GaussianSource(d=d),
+        generations=generations,
+        metrics=metrics,
+        seed=seed,
+        curator=DetectorFilter(tpr, fpr),
+        **extra,
+    )
 
 
 @dataclass(repr=False)
@@ -131,16 +150,7 @@ def run_detectors(
     )
     S = sizes
     tasks = [
-        dict(
-            schedule=mad.fresh_data(n_r, n_s, lam=lam),
-            model=GaussianModel(),
-            source=GaussianSource(d=d),
-            generations=S["generations"],
-            metrics={"v": variance_ratio},
-            seed=s,
-            curator=DetectorFilter(tpr, fpr),
-            tags={"tpr": tpr, "fpr": fpr},
-        )
+        _detector_loop(n_r, n_s, lam, d, S["generations"], s, tpr, fpr, {"v": variance_ratio}, tags={"tpr": tpr, "fpr": fpr})
         for tpr in tprs
         for fpr in fprs
         for s in S["seeds"]
@@ -149,15 +159,7 @@ def run_detectors(
     steady = gauss[gauss.generation > S["burn_in"]].groupby(["tpr", "fpr", "seed"]).value.mean().rename("v").reset_index()
     small_n_r, small_n_s, small_tpr, small_fpr = small
     small_tasks = [
-        dict(
-            schedule=mad.fresh_data(small_n_r, small_n_s, lam=lam),
-            model=GaussianModel(),
-            source=GaussianSource(d=d),
-            generations=S["small_generations"],
-            metrics={"v": variance_ratio},
-            seed=s,
-            curator=DetectorFilter(small_tpr, small_fpr),
-        )
+        _detector_loop(small_n_r, small_n_s, lam, d, S["small_generations"], s, small_tpr, small_fpr, {"v": variance_ratio})
         for s in S["small_seeds"]
     ]
     small_runs = run_sweep(small_tasks, max_workers=max_workers, progress=False)
@@ -303,16 +305,7 @@ def run_admissible(
     ne_map["ratio_full"] = ne_map.n_e / n_r  # judged against the full n_r
     bounds = {f: _crossings(ne_map, f) for f in fprs}
     tasks = [
-        dict(
-            schedule=mad.fresh_data(n_r, n_s, lam=lam),
-            model=GaussianModel(),
-            source=GaussianSource(d=d),
-            generations=S["generations"],
-            metrics={"W2²": w2_squared_to_pr},
-            seed=s,
-            curator=DetectorFilter(tpr, 0.0),
-            tags={"tpr": tpr},
-        )
+        _detector_loop(n_r, n_s, lam, d, S["generations"], s, tpr, 0.0, {"W2²": w2_squared_to_pr}, tags={"tpr": tpr})
         for tpr in tprs
         for s in S["seeds"]
     ]
